@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Command-line interface shared by all benchmarks.
+ *
+ * A benchmark describes itself with a struct bench_spec (modes, extra
+ * numeric options, metrics) and calls bench_main(), which parses the
+ * common options, validates them against the CPUs this process may use
+ * and dispatches to the selected mode's run function.  Adding a mode is
+ * one more row in the benchmark's mode table.
+ */
+#ifndef BENCH_CLI_H
+#define BENCH_CLI_H
+
+#include <stdbool.h>
+
+/* Exit status for a malformed command line, as distinct from a failed run. */
+#define BENCH_EXIT_USAGE 2
+
+#define BENCH_DEFAULT_INTERVALS		5
+#define BENCH_DEFAULT_INTERVAL_MS	500
+#define BENCH_DEFAULT_WARMUP_MS		200
+
+#define BENCH_ARRAY_SIZE(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+struct bench_args;
+
+struct bench_mode {
+	const char *name;
+	const char *help;		/* one line for --help */
+	int (*run)(const struct bench_args *args);	/* returns exit status */
+};
+
+/* A benchmark-specific option taking a positive integer, e.g. --mb. */
+struct bench_option {
+	const char *name;		/* without the leading "--" */
+	const char *metavar;
+	const char *help;
+	long def;
+	long max;
+};
+
+struct bench_metric {
+	const char *name;
+	const char *definition;
+};
+
+struct bench_spec {
+	const char *name;
+	const char *purpose;
+	const struct bench_mode *modes;
+	int nr_modes;
+	const struct bench_option *options;
+	int nr_options;
+	const struct bench_metric *metrics;
+	int nr_metrics;
+	/*
+	 * True for benchmarks that run their workers continuously and sample
+	 * throughput over --intervals; false for those that repeat a fixed
+	 * amount of work --intervals times and ignore the timing options.
+	 */
+	bool sampled;
+};
+
+#define BENCH_MAX_OPTIONS 4
+
+struct bench_args {
+	const struct bench_spec *spec;
+	const struct bench_mode *mode;
+	int cpus;			/* number of workers */
+	int *cpu_ids;			/* worker i runs on cpu_ids[i] */
+	int intervals;			/* samples or repetitions */
+	long interval_ms;
+	long warmup_ms;
+	long option[BENCH_MAX_OPTIONS];	/* indexed like spec->options */
+};
+
+/* Parse argv, run the selected mode and return the process exit status. */
+int bench_main(const struct bench_spec *spec, int argc, char **argv);
+
+#endif /* BENCH_CLI_H */

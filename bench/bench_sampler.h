@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Throughput measurement for benchmarks whose workers loop until told to
+ * stop: the whole run of such a benchmark, from start barrier to CSV line.
+ */
+#ifndef BENCH_SAMPLER_H
+#define BENCH_SAMPLER_H
+
+#include "bench_cli.h"
+#include "bench_team.h"
+
+/*
+ * Start a team of @kind running @fn, which must call bench_worker_sync()
+ * once when ready, then loop publishing its running total with
+ * bench_worker_publish() until bench_worker_stopping().  After
+ * args->warmup_ms, the rate of the summed totals is sampled over
+ * args->intervals consecutive intervals of args->interval_ms and reported
+ * as @metric.  Returns the process exit status.
+ */
+int bench_run_sampled(const struct bench_args *args, enum bench_team_kind kind,
+		      bench_worker_fn fn, void *ctx, const char *metric);
+
+#endif /* BENCH_SAMPLER_H */

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: build the stock and corey kernels, run the benchmark matrix in
+# a VM of each at every CPU count in CPUS (default 1 up to the host's CPUs),
+# and write results/<time>/ (results.csv, one plot per benchmark,
+# summary.md), pointed to by results/latest.
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+. "$(dirname "$0")/common.sh"
+COREY_PROG=bench
+
+"$COREY_TOP/scripts/deps.sh"
+max_cpus=$(host_cpus)
+cpus=${CPUS:-$(seq -s ' ' 1 "$max_cpus")}
+top=0
+for c in $cpus; do
+	[[ $c =~ ^[1-9][0-9]*$ ]] || die "CPUS value '$c' is not a positive integer"
+	((c <= max_cpus)) || [ "${COREY_ALLOW_OVERCOMMIT:-0}" = 1 ] ||
+		die "CPUS value $c is beyond the $max_cpus CPUs the VM can have on this host"
+	((c > top)) && top=$c
+done
+((top > 0)) || die "CPUS is empty"
+kernels=${KERNELS:-stock corey}
+for k in $kernels; do
+	case "$k" in
+	stock | corey) ;;
+	*) die "KERNELS: unknown kernel '$k' (expected stock and/or corey)" ;;
+	esac
+done
+
+for k in $kernels; do
+	step "kernel $k"
+	"$COREY_TOP/scripts/build-kernel.sh" "$k"
+done
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+res=$COREY_TOP/results/$stamp
+mkdir -p "$res"
+csv=$res/results.csv
+echo 'kernel,benchmark,mode,cpus,metric,value,spread' >"$csv"
+for k in $kernels; do
+	step "benchmarks on $k, CPUS=\"$cpus\""
+	rc=0
+	"$COREY_TOP/scripts/vm-run.sh" --flavour "$k" --smp "$top" \
+		--timeout "${COREY_BENCH_TIMEOUT:-5400}" --out "$(work_dir)/runs/bench-$k" \
+		-- "BENCHES='${BENCHES:-}' bench-matrix.sh $cpus" | tee "$res/$k.log" || rc=$?
+	sed -n "s/^result: /$k,/p" "$res/$k.log" >>"$csv"
+	((rc == 0)) || die "benchmarks on $k failed (exit $rc); partial results in $res"
+done
+ln -sfn "$stamp" "$COREY_TOP/results/latest"
+"$COREY_TOP/scripts/plot.sh" "$res"
+step "results: results/latest/ ($(($(wc -l <"$csv") - 1)) rows)"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: host checks, then the selftests in a VM running the corey-debug
+# kernel (KASAN, lockdep, kmemleak).  A kernel splat fails the run.  The last
+# line is "check: P passed, F failed, S skipped" over both.
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+. "$(dirname "$0")/common.sh"
+COREY_PROG=check
+
+"$COREY_TOP/scripts/deps.sh"
+log=$(work_dir)/check
+mkdir -p "$log"
+
+step "host checks"
+host_rc=0
+"$COREY_TOP/scripts/host-checks.sh" | tee "$log/host.tap" || host_rc=$?
+
+step "kernel corey-debug"
+"$COREY_TOP/scripts/build-kernel.sh" corey-debug
+
+step "selftests in the corey-debug VM"
+vm_rc=0
+"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug \
+	--timeout "${COREY_CHECK_TIMEOUT:-1800}" --append "numa=fake=2" \
+	-- guest-check.sh | tee "$log/vm.tap" || vm_rc=$?
+
+count() {
+	sed -n "s/^$1: .*\b\([0-9][0-9]*\) $2.*/\1/p" "$3" | tail -n 1
+}
+hp=$(count host passed "$log/host.tap")
+hf=$(count host failed "$log/host.tap")
+vp=$(count selftests passed "$log/vm.tap")
+vf=$(count selftests failed "$log/vm.tap")
+vs=$(count selftests skipped "$log/vm.tap")
+if [ -z "$vp" ] || [ -z "$vf" ]; then
+	# The VM never got to its summary (build, boot or runner failure).
+	vp=0 vf=1 vs=0
+fi
+pass=$((${hp:-0} + vp))
+fail=$((${hf:-1} + vf))
+if ((fail == 0)) && ((host_rc != 0 || vm_rc != 0)); then
+	fail=1 # e.g. a splat after every test passed
+fi
+printf 'check: %d passed, %d failed, %d skipped\n' "$pass" "$fail" "${vs:-0}"
+((fail == 0))

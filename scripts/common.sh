@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared helpers for the Corey scripts: where things live, how we report
+# progress and how we fail.  Sourced, never executed.
+
+COREY_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+COREY_CACHE=${COREY_CACHE:-$HOME/.cache/corey}
+COREY_PROG=${COREY_PROG:-$(basename "$0" .sh)}
+COREY_START=${COREY_START:-$SECONDS}
+COREY_FLAVOURS="stock corey corey-debug"
+# Debian's tarball of 6.12.y; KSRC overrides it with any 6.12.y tree.
+COREY_DEB_TARBALL=${COREY_DEB_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+export COREY_CACHE COREY_START
+
+die() {
+	printf '%s: error: %s\n' "$COREY_PROG" "$*" >&2
+	exit 1
+}
+
+warn() {
+	printf '%s: warning: %s\n' "$COREY_PROG" "$*" >&2
+}
+
+elapsed() {
+	local s=$((SECONDS - COREY_START))
+
+	printf '%dm%02ds' $((s / 60)) $((s % 60))
+}
+
+# One progress line per step, on stderr so stdout stays parseable.
+step() {
+	printf '[%7s] %s\n' "$(elapsed)" "$*" >&2
+}
+
+check_flavour() {
+	case " $COREY_FLAVOURS " in
+	*" $1 "*) ;;
+	*) die "unknown flavour '$1' (expected one of: $COREY_FLAVOURS)" ;;
+	esac
+}
+
+host_cpus() {
+	nproc
+}
+
+# Where the per-checkout outputs go (initramfs, user binaries, VM runs).
+# Kernel trees and builds are shared by every checkout on the machine so a
+# fresh clone (CI) reuses them; these small outputs are not, so two
+# checkouts never overwrite each other's binaries.
+work_dir() {
+	local key
+
+	key=$(printf '%s' "$COREY_TOP" | sha1sum | cut -c1-12)
+	printf '%s/work/%s\n' "$COREY_CACHE" "$key"
+}
+
+# The kernel source identity: one pristine git tree per source, so a KSRC
+# tree and Debian's tarball never share a build directory.
+tree_id() {
+	if [ -n "${KSRC:-}" ]; then
+		local real
+
+		real=$(cd "$KSRC" 2>/dev/null && pwd) ||
+			die "KSRC=$KSRC: no such directory"
+		printf 'ksrc-%s\n' "$(printf '%s' "$real" | sha1sum | cut -c1-12)"
+	else
+		[ -r "$COREY_DEB_TARBALL" ] ||
+			die "kernel source $COREY_DEB_TARBALL missing (run 'make deps' or set KSRC=/path/to/linux-6.12)"
+		# '~' and '+' in Debian versions upset make; keep the id plain.
+		printf 'deb-%s\n' "$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null |
+			tr -c 'A-Za-z0-9._\n-' '_')"
+	fi
+}
+
+# Pristine tree (branch "stock" at tag corey-base) and the worktree that
+# carries patches/ (branch "corey").
+src_dir() {
+	printf '%s/src/%s\n' "$COREY_CACHE" "$(tree_id)"
+}
+
+corey_src_dir() {
+	printf '%s-corey\n' "$(src_dir)"
+}
+
+flavour_src_dir() {
+	case "$1" in
+	stock) src_dir ;;
+	*) corey_src_dir ;;
+	esac
+}
+
+build_dir() {
+	printf '%s/build/%s/%s\n' "$COREY_CACHE" "$(tree_id)" "$1"
+}
+
+# Run a long command with its output in a log file, printing a heartbeat
+# so a person (or CI) sees it is alive.  On failure show the log's tail.
+run_logged() {
+	local log=$1 what=$2 pid rc=0 last=$SECONDS
+
+	shift 2
+	"$@" >"$log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 2
+		if ((SECONDS - last >= 30)); then
+			step "$what: still running ($(wc -l <"$log") log lines)"
+			last=$SECONDS
+		fi
+	done
+	wait "$pid" || rc=$?
+	if ((rc != 0)); then
+		tail -n 40 "$log" >&2
+		die "$what failed (exit $rc); full log: $log"
+	fi
+}

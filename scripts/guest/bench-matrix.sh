@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# In the VM: bench-matrix.sh CPU_COUNT... runs every benchmark and mode at
+# every CPU count and prints each result as "result: <csv>".  BENCHES (a
+# space-separated list of name or name:mode) narrows the matrix.
+set -eu
+[ $# -gt 0 ] || { echo "usage: bench-matrix.sh CPU_COUNT..." >&2; exit 2; }
+
+MATRIX="dupclose:threads dupclose:processes dupclose:uring
+memclone:threads memclone:processes
+mempass:threads mempass:processes
+pfchurn:threads pfchurn:processes"
+
+selected() {
+	[ -z "${BENCHES:-}" ] && return 0
+	for want in $BENCHES; do
+		case "$want" in
+		"$1" | "$1:$2") return 0 ;;
+		esac
+	done
+	return 1
+}
+
+failed=0
+for entry in $MATRIX; do
+	bench=${entry%%:*}
+	mode=${entry#*:}
+	selected "$bench" "$mode" || continue
+	for cpus in "$@"; do
+		echo "bench: $bench $mode cpus=$cpus"
+		if ! out=$("/bench/$bench" --mode "$mode" --cpus "$cpus"); then
+			echo "bench: $bench $mode cpus=$cpus FAILED"
+			failed=$((failed + 1))
+			continue
+		fi
+		printf '%s\n' "$out" | sed 's/^/result: /'
+	done
+done
+[ "$failed" -eq 0 ]

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Checks that need no VM, as TAP: shellcheck on every script, and each
+# benchmark's --help.  The last line is "host: P passed, F failed".
+set -euo pipefail
+# shellcheck source=scripts/common.sh
+. "$(dirname "$0")/common.sh"
+
+user=$("$COREY_TOP/scripts/build-user.sh")
+n=0 pass=0 fail=0
+tap() {
+	local desc=$1
+
+	shift
+	n=$((n + 1))
+	if out=$("$@" 2>&1); then
+		pass=$((pass + 1))
+		printf 'ok %d %s\n' "$n" "$desc"
+	else
+		fail=$((fail + 1))
+		printf 'not ok %d %s\n' "$n" "$desc"
+		printf '%s\n' "$out" | sed 's/^/# /'
+	fi
+}
+
+help_ok() {
+	local out
+
+	out=$("$1" --help) && [ -n "$out" ]
+}
+
+cd "$COREY_TOP"
+mapfile -t bash_scripts < <(git ls-files -co --exclude-standard 'scripts/*.sh' '.ci/run')
+mapfile -t sh_scripts < <(git ls-files -co --exclude-standard 'scripts/guest/*' 'selftests/*.sh')
+printf 'TAP version 13\n'
+tap "shellcheck bash scripts (${#bash_scripts[@]})" shellcheck -x "${bash_scripts[@]}"
+tap "shellcheck guest sh scripts (${#sh_scripts[@]})" shellcheck -s sh "${sh_scripts[@]}"
+for b in "$user"/bench/*; do
+	if [ ! -f "$b" ] || [ ! -x "$b" ]; then continue; fi
+	tap "$(basename "$b") --help" help_ok "$b"
+done
+printf '1..%d\n' "$n"
+printf 'host: %d passed, %d failed\n' "$pass" "$fail"
+((fail == 0))
