@@ -7,7 +7,7 @@
 COREY_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COREY_CACHE=${COREY_CACHE:-$HOME/.cache/corey}
 COREY_PROG=${COREY_PROG:-$(basename "$0" .sh)}
-COREY_START=${COREY_START:-$SECONDS}
+COREY_START=${COREY_START:-$(date +%s)}
 COREY_FLAVOURS="stock corey corey-debug"
 # Debian's tarball of 6.12.y; KSRC overrides it with any 6.12.y tree.
 COREY_DEB_TARBALL=${COREY_DEB_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
@@ -23,7 +23,7 @@ warn() {
 }
 
 elapsed() {
-	local s=$((SECONDS - COREY_START))
+	local s=$(($(date +%s) - COREY_START))
 
 	printf '%dm%02ds' $((s / 60)) $((s % 60))
 }

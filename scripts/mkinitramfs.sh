@@ -24,9 +24,11 @@ mkdir -p "$root"/{bin,dev,etc/corey,proc,sys,tmp,bench,selftests,lib/modules/cor
 cp "$busybox" "$root/bin/busybox"
 install -m 755 "$COREY_TOP/scripts/guest/init" "$root/init"
 install -m 755 "$COREY_TOP"/scripts/guest/*.sh "$root/bin/" 2>/dev/null || true
-cp -a "$user/bench/." "$root/bench/"
-cp -a "$user/selftests/." "$root/selftests/"
-find "$root/bench" "$root/selftests" \( -name '*.o' -o -name '*.d' -o -name '*.log' \) -delete
+# Only the programs: build directories also hold objects and archives.
+find "$user/bench" "$user/selftests" -maxdepth 1 -type f -perm -u+x |
+	while read -r prog; do
+		cp "$prog" "$root/$(basename "$(dirname "$prog")")/"
+	done
 if [ "$flavour" != stock ]; then
 	find "$(work_dir)/modules/$flavour/src" -name '*.ko' \
 		-exec cp {} "$root/lib/modules/corey/" \; 2>/dev/null || true

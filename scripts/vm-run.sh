@@ -83,12 +83,25 @@ qemu-system-x86_64 "${accel[@]}" -smp "$smp" -m "$mem" \
 	>"$out/qemu.log" 2>&1 &
 qemu=$!
 touch "$out/guest.out"
-tail -n +1 -F "$out/guest.out" 2>/dev/null | tr -d '\r' | grep --line-buffered -v '^COREY-EXIT-STATUS=' &
-tailer=$!
+
+# Stream the guest's output as it arrives: print every complete line not yet
+# shown.  Polling (rather than tail -F in the background) leaves no process
+# behind to hold our stdout open.
+shown=0
+stream() {
+	local total
+
+	total=$(wc -l <"$out/guest.out")
+	((total > shown)) || return 0
+	sed -n "$((shown + 1)),${total}p" "$out/guest.out" | tr -d '\r' |
+		grep -v '^COREY-EXIT-STATUS=' || true
+	shown=$total
+}
 
 deadline=$((SECONDS + timeout))
 timed_out=0
 while kill -0 "$qemu" 2>/dev/null; do
+	stream
 	if ((SECONDS >= deadline)); then
 		timed_out=1
 		kill "$qemu" 2>/dev/null || true
@@ -98,9 +111,7 @@ while kill -0 "$qemu" 2>/dev/null; do
 done
 qemu_rc=0
 wait "$qemu" || qemu_rc=$?
-sleep 0.5
-kill "$tailer" 2>/dev/null || true
-wait "$tailer" 2>/dev/null || true
+stream
 
 # A splat is a failure whatever the command said.
 splat_re='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|possible recursive locking|possible circular locking|inconsistent lock state|INFO: task .* blocked|suspected memory leak|Kernel panic'

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py RESULTS_DIR: summary.md and one gnuplot PNG per benchmark.
+
+Scaling efficiency compares a line's value at N CPUs with its value at one
+CPU, in the direction that makes 1.0 perfect for that metric:
+  throughput (ops_per_sec, pages_per_sec), summed over N workers:
+      eff = v(N) / (N * v(1))
+  time per page for a fixed amount of work per worker (memclone ns_per_page):
+      eff = v(1) / v(N)
+  total time of work that is serial by design and grows with N
+  (mempass seconds, N workers in turn):
+      eff = N * v(1) / v(N)
+Counts (minflt_per_page) are not efficiencies; the summary shows them as is.
+"""
+import csv
+import os
+import subprocess
+import sys
+from collections import defaultdict
+
+THROUGHPUT = {"ops_per_sec", "pages_per_sec"}
+TIME_PER_WORKER = {"ns_per_page"}
+TIME_SERIAL = {"seconds"}
+HEADER = ["kernel", "benchmark", "mode", "cpus", "metric", "value", "spread"]
+
+
+def efficiency(metric, n, v1, vn):
+    if v1 <= 0 or vn <= 0:
+        return None
+    if metric in THROUGHPUT:
+        return vn / (n * v1)
+    if metric in TIME_PER_WORKER:
+        return v1 / vn
+    if metric in TIME_SERIAL:
+        return n * v1 / vn
+    return None
+
+
+def load(path):
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header != HEADER:
+            sys.exit(f"report: {path}: header is {header}, expected {HEADER}")
+        rows = []
+        for lineno, row in enumerate(reader, start=2):
+            if len(row) != len(HEADER):
+                sys.exit(f"report: {path}:{lineno}: {len(row)} fields, expected {len(HEADER)}")
+            k, b, m, c, metric, v, s = row
+            rows.append((k, b, m, int(c), metric, float(v), float(s)))
+    return rows
+
+
+def fmt(v):
+    if v == 0:
+        return "0"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.4g}"
+
+
+def summary(rows, out):
+    lines = defaultdict(dict)  # (kernel, bench, mode, metric) -> cpus -> (v, s)
+    for k, b, m, c, metric, v, s in rows:
+        lines[(k, b, m, metric)][c] = (v, s)
+    cpus = sorted({r[3] for r in rows})
+    with open(out, "w") as f:
+        f.write("# Benchmark summary\n\n")
+        f.write("Value is the median over the measurement intervals, (spread) is "
+                "(max - min) / median.  Efficiency at N CPUs is 1.0 for perfect "
+                "scaling; see scripts/report.py for each metric's definition.\n\n")
+        head = ["kernel", "benchmark", "mode", "metric"]
+        head += [f"{c} CPU" + ("s" if c > 1 else "") for c in cpus]
+        head += [f"eff@{c}" for c in cpus if c > 1]
+        f.write("| " + " | ".join(head) + " |\n")
+        f.write("|" + "---|" * len(head) + "\n")
+        for key in sorted(lines):
+            pts = lines[key]
+            cells = list(key)
+            for c in cpus:
+                cells.append(f"{fmt(pts[c][0])} ({pts[c][1]:.0%})" if c in pts else "-")
+            for c in cpus:
+                if c == 1:
+                    continue
+                e = None
+                if 1 in pts and c in pts:
+                    e = efficiency(key[3], c, pts[1][0], pts[c][0])
+                cells.append(f"{e:.2f}" if e is not None else "-")
+            f.write("| " + " | ".join(cells) + " |\n")
+
+
+def plots(rows, outdir):
+    by_bench = defaultdict(lambda: defaultdict(dict))
+    for k, b, m, c, metric, v, s in rows:
+        by_bench[b][metric].setdefault(f"{k} {m}", []).append((c, v, s))
+    datadir = os.path.join(outdir, "plotdata")
+    os.makedirs(datadir, exist_ok=True)
+    for bench, metrics in sorted(by_bench.items()):
+        names = sorted(metrics)
+        script = [
+            f"set terminal pngcairo size {560 * len(names)},420 font ',10'",
+            f"set output '{os.path.join(outdir, bench + '.png')}'",
+            f"set multiplot layout 1,{len(names)} title '{bench}'",
+            "set key top left box opaque",
+            "set xlabel 'CPUs'",
+            "set grid",
+            "set xtics 1",
+            "set yrange [0:*]",
+        ]
+        for metric in names:
+            series = metrics[metric]
+            plot = []
+            for label in sorted(series):
+                data = os.path.join(datadir, f"{bench}-{metric}-{label.replace(' ', '-')}.dat")
+                with open(data, "w") as d:
+                    for c, v, s in sorted(series[label]):
+                        # Error bars span the measured spread around the median.
+                        d.write(f"{c} {v} {v * (1 - s / 2)} {v * (1 + s / 2)}\n")
+                plot.append(f"'{data}' using 1:2:3:4 with yerrorlines title '{label}'")
+            script.append(f"set ylabel '{metric}'")
+            script.append("plot " + ", ".join(plot))
+        script.append("unset multiplot")
+        subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True)
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: report.py RESULTS_DIR")
+    outdir = sys.argv[1]
+    rows = load(os.path.join(outdir, "results.csv"))
+    if not rows:
+        sys.exit(f"report: {outdir}/results.csv has no results")
+    summary(rows, os.path.join(outdir, "summary.md"))
+    plots(rows, outdir)
+
+
+if __name__ == "__main__":
+    main()
