@@ -8,6 +8,7 @@
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
+require_tree
 
 "$COREY_TOP/scripts/kernel-tree.sh" >/dev/null
 tree=$(corey_src_dir)
@@ -51,7 +52,7 @@ for p in "${patches[@]}"; do
 		git_t am --abort >/dev/null 2>&1 || true
 		git_t reset -q --hard "$head"
 		sed 's/^/  /' "$tree.am.log" >&2
-		die "patch $p does not apply to $(git_t describe --always corey-base); branch left as it was"
+		die "patch $p does not apply to the pristine tree (tag corey-base in $tree); branch corey left as it was"
 	fi
 done
 

@@ -11,6 +11,7 @@
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
+require_tree
 
 flavour=${1:-}
 [ -n "$flavour" ] || die "usage: build-kernel.sh FLAVOUR ($COREY_FLAVOURS)"

@@ -6,6 +6,7 @@
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
+require_tree
 
 src=$("$COREY_TOP/scripts/kernel-tree.sh")
 out=$(work_dir)/user

@@ -73,10 +73,18 @@ tree_id() {
 	fi
 }
 
+# Resolve the source identity once, in this shell, so that a missing tree
+# stops the script here with one message instead of failing inside every
+# later $(...) that needs a path.
+require_tree() {
+	COREY_TREE_ID=$(tree_id) || exit 1
+	export COREY_TREE_ID
+}
+
 # Pristine tree (branch "stock" at tag corey-base) and the worktree that
 # carries patches/ (branch "corey").
 src_dir() {
-	printf '%s/src/%s\n' "$COREY_CACHE" "$(tree_id)"
+	printf '%s/src/%s\n' "$COREY_CACHE" "${COREY_TREE_ID:?require_tree first}"
 }
 
 corey_src_dir() {
@@ -91,7 +99,7 @@ flavour_src_dir() {
 }
 
 build_dir() {
-	printf '%s/build/%s/%s\n' "$COREY_CACHE" "$(tree_id)" "$1"
+	printf '%s/build/%s/%s\n' "$COREY_CACHE" "${COREY_TREE_ID:?require_tree first}" "$1"
 }
 
 # Run a long command with its output in a log file, printing a heartbeat

@@ -7,6 +7,7 @@
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
+require_tree
 
 "$COREY_TOP/scripts/kernel-tree.sh" >/dev/null
 tree=$(corey_src_dir)

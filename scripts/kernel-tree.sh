@@ -9,6 +9,7 @@
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
+require_tree
 
 src=$(src_dir)
 corey=$(corey_src_dir)

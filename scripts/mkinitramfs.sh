@@ -7,6 +7,7 @@
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
+require_tree
 
 flavour=${1:-}
 [ -n "$flavour" ] || die "usage: mkinitramfs.sh FLAVOUR"

@@ -14,6 +14,7 @@
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
+require_tree
 
 flavour=corey-debug
 smp=$(host_cpus)
