@@ -5,6 +5,8 @@
 # live in $(COREY_CACHE) (default ~/.cache/corey), never in the checkout.
 
 SHELL := /bin/bash
+# The steps share the kernel trees in the cache: one at a time.
+.NOTPARALLEL:
 S := scripts
 FLAVOUR ?= corey-debug
 CPUS ?=
@@ -38,13 +40,13 @@ kernel: deps
 kernels: deps
 	@for f in stock corey corey-debug; do $(S)/build-kernel.sh $$f || exit; done
 
-## make apply-series     apply patches/ to the kernel branch "corey" (FORCE=1)
+## make apply-series [FORCE=1]  apply patches/ to the kernel branch "corey"
 apply-series: deps
-	@$(S)/apply-series.sh
+	@COREY_FORCE=$(FORCE) $(S)/apply-series.sh
 
-## make export-series    write the kernel branch "corey" back to patches/
+## make export-series [FORCE=1] write the kernel branch "corey" back to patches/
 export-series: deps
-	@$(S)/export-series.sh
+	@COREY_FORCE=$(FORCE) $(S)/export-series.sh
 
 ## make user             build the static benchmarks and selftests
 user: deps
@@ -64,4 +66,4 @@ host-checks: deps
 
 ## make clean            remove this checkout's outputs (not the kernel builds)
 clean:
-	@rm -rf "$${COREY_CACHE:-$$HOME/.cache/corey}/work/$$(printf '%s' "$(CURDIR)" | sha1sum | cut -c1-12)"
+	@$(S)/clean.sh

@@ -2,21 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Apply patches/series with git am on the kernel branch "corey", in its
-# worktree in the cache.  Idempotent: when the branch already is the series
-# it touches nothing (so nothing is rebuilt).  It never discards commits or
-# edits that are not in patches/ unless FORCE=1.
+# worktree in the cache.  When patches/ has not changed since the last apply
+# or export it touches nothing, so nothing is rebuilt and a developer's
+# commits and edits on the branch are built as they are.  When patches/ did
+# change, it refuses to discard commits or edits that are not in patches/
+# unless COREY_FORCE=1 (make apply-series FORCE=1).
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
 require_tree
 
+lock_cache
 "$COREY_TOP/scripts/kernel-tree.sh" >/dev/null
 tree=$(corey_src_dir)
 stamp=$tree.series-stamp
 pdir=$COREY_TOP/patches
 
 git_t() {
-	git -C "$tree" -c user.name='Corey scripts' -c user.email='corey@localhost' "$@"
+	git -C "$tree" "$@"
 }
 
 mapfile -t patches < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$pdir/series" | grep -v '^$' || true)
@@ -34,14 +37,18 @@ else
 fi
 dirty=$(git_t status --porcelain --untracked-files=no)
 
-if [ "$had_hash" = "$want" ] && [ "$head" = "$had_head" ] && [ -z "$dirty" ]; then
-	exit 0
-fi
-if [ "${FORCE:-0}" != 1 ]; then
+[ "$had_hash" = "$want" ] && exit 0
+if [ "${COREY_FORCE:-0}" != 1 ]; then
 	[ -z "$dirty" ] ||
-		die "$tree has uncommitted changes; commit and 'make export-series', or FORCE=1 to discard them"
+		die "patches/ changed, but $tree has uncommitted changes; commit and 'make export-series', or 'make apply-series FORCE=1' to discard them"
 	[ "$head" = "$had_head" ] ||
-		die "branch corey in $tree has commits not exported to patches/; run 'make export-series' first, or FORCE=1 to discard them"
+		die "patches/ changed, but branch corey in $tree has commits not exported to patches/; 'make export-series' first, or 'make apply-series FORCE=1' to discard them"
+elif [ "$head" != "$had_head" ] || [ -n "$dirty" ]; then
+	# Keep what FORCE discards reachable, in case it was wanted after all.
+	keep=$(git_t stash create 2>/dev/null || true)
+	ref=refs/corey/discarded/$(date -u +%Y%m%dT%H%M%SZ)
+	git_t update-ref "$ref" "${keep:-$head}"
+	warn "discarding branch corey's unexported work; it is kept as $ref"
 fi
 
 step "apply-series: ${#patches[@]} patch(es) onto corey-base"

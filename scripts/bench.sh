@@ -21,6 +21,16 @@ for c in $cpus; do
 	((c > top)) && top=$c
 done
 ((top > 0)) || die "CPUS is empty"
+matrix=$(sed -n '/^MATRIX="/,/"$/p' "$COREY_TOP/scripts/guest/bench-matrix.sh" | tr -d '"' | sed 's/^MATRIX=//')
+for want in ${BENCHES:-}; do
+	found=0
+	for entry in $matrix; do
+		case "$want" in
+		"${entry%%:*}" | "$entry") found=1 ;;
+		esac
+	done
+	((found)) || die "BENCHES: '$want' is not in the matrix ($(tr '\n' ' ' <<<"$matrix"))"
+done
 kernels=${KERNELS:-stock corey}
 for k in $kernels; do
 	case "$k" in
@@ -48,6 +58,6 @@ for k in $kernels; do
 	sed -n "s/^result: /$k,/p" "$res/$k.log" >>"$csv"
 	((rc == 0)) || die "benchmarks on $k failed (exit $rc); partial results in $res"
 done
-ln -sfn "$stamp" "$COREY_TOP/results/latest"
 "$COREY_TOP/scripts/plot.sh" "$res"
+ln -sfn "$stamp" "$COREY_TOP/results/latest"
 step "results: results/latest/ ($(($(wc -l <"$csv") - 1)) rows)"

@@ -18,6 +18,7 @@ flavour=${1:-}
 check_flavour "$flavour"
 COREY_PROG="build-kernel $flavour"
 
+lock_cache
 "$COREY_TOP/scripts/kernel-tree.sh" >/dev/null
 [ "$flavour" = stock ] || "$COREY_TOP/scripts/apply-series.sh"
 

@@ -4,14 +4,22 @@
 # Shared helpers for the Corey scripts: where things live, how we report
 # progress and how we fail.  Sourced, never executed.
 
-COREY_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-COREY_CACHE=${COREY_CACHE:-$HOME/.cache/corey}
+COREY_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# Absolute: kbuild resolves a relative O= inside the kernel tree.
+COREY_CACHE=$(realpath -m "${COREY_CACHE:-$HOME/.cache/corey}")
 COREY_PROG=${COREY_PROG:-$(basename "$0" .sh)}
 COREY_START=${COREY_START:-$(date +%s)}
 COREY_FLAVOURS="stock corey corey-debug"
 # Debian's tarball of 6.12.y; KSRC overrides it with any 6.12.y tree.
 COREY_DEB_TARBALL=${COREY_DEB_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 export COREY_CACHE COREY_START
+# The cache's git repositories are the scripts' own: a user's signing,
+# hooks or diff settings must not change what is committed or exported.
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+export GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-Corey scripts}
+export GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL:-corey@localhost}
+export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-Corey scripts}
+export GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-corey@localhost}
 
 die() {
 	printf '%s: error: %s\n' "$COREY_PROG" "$*" >&2
@@ -40,8 +48,16 @@ check_flavour() {
 	esac
 }
 
+# The VM kernel is built with NR_CPUS=64.
+COREY_MAX_VCPUS=64
+
+# CPUs a VM may have here by default: the host's, at most NR_CPUS.
 host_cpus() {
-	nproc
+	local n
+
+	n=$(nproc)
+	((n > COREY_MAX_VCPUS)) && n=$COREY_MAX_VCPUS
+	printf '%s\n' "$n"
 }
 
 # Where the per-checkout outputs go (initramfs, user binaries, VM runs).
@@ -103,23 +119,43 @@ build_dir() {
 }
 
 # Run a long command with its output in a log file, printing a heartbeat
-# so a person (or CI) sees it is alive.  On failure show the log's tail.
+# so a person (or CI) sees it is alive.  The command runs in the foreground
+# so that Ctrl-C reaches it; only the heartbeat is a background job.
 run_logged() {
-	local log=$1 what=$2 pid rc=0 last=$SECONDS
+	local log=$1 what=$2 beat rc=0
 
 	shift 2
-	"$@" >"$log" 2>&1 &
-	pid=$!
-	while kill -0 "$pid" 2>/dev/null; do
-		sleep 2
-		if ((SECONDS - last >= 30)); then
-			step "$what: still running ($(wc -l <"$log") log lines)"
-			last=$SECONDS
-		fi
-	done
-	wait "$pid" || rc=$?
+	: >"$log"
+	(
+		# Short sleeps: a killed heartbeat leaves no long sleep behind
+		# holding our stderr open.
+		local t=0
+		while sleep 1; do
+			t=$((t + 1))
+			((t % 30)) || step "$what: still running ($(wc -l <"$log") log lines)"
+		done
+	) &
+	beat=$!
+	"$@" >"$log" 2>&1 || rc=$?
+	kill "$beat" 2>/dev/null || true
+	wait "$beat" 2>/dev/null || true
 	if ((rc != 0)); then
 		tail -n 40 "$log" >&2
 		die "$what failed (exit $rc); full log: $log"
 	fi
+}
+
+# Serialise everything that writes the shared kernel trees and build
+# directories: two checkouts (or make check and make bench) may run at once.
+# Child scripts inherit the lock (COREY_LOCKED) rather than wait for it.
+lock_cache() {
+	[ "${COREY_LOCKED:-}" = "$COREY_CACHE" ] && return 0
+	mkdir -p "$COREY_CACHE"
+	exec 9>"$COREY_CACHE/.lock"
+	if ! flock -n 9; then
+		step "waiting for another Corey build using $COREY_CACHE"
+		flock 9
+	fi
+	COREY_LOCKED=$COREY_CACHE
+	export COREY_LOCKED
 }

@@ -9,7 +9,7 @@ set -euo pipefail
 
 PACKAGES=(
 	linux-source-6.12 build-essential bc bison flex libelf-dev libssl-dev
-	dwarves kmod cpio xz-utils rsync git ccache python3
+	dwarves kmod cpio xz-utils rsync git ccache python3 util-linux
 	qemu-system-x86 busybox-static
 	liburing-dev libnuma-dev
 	gnuplot-nox shellcheck
@@ -32,8 +32,10 @@ if ((EUID != 0)); then
 fi
 step "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq >/dev/null ||
+# A freshly booted machine's apt-daily may hold the dpkg lock for a while.
+apt=(apt-get -o DPkg::Lock::Timeout=600)
+"${sudo[@]}" "${apt[@]}" update -qq >/dev/null ||
 	die "apt-get update failed"
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+"${sudo[@]}" "${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
 	die "apt-get install ${missing[*]} failed"
 step "deps: done"

@@ -9,6 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 require_tree
 
+lock_cache
 "$COREY_TOP/scripts/kernel-tree.sh" >/dev/null
 tree=$(corey_src_dir)
 pdir=$COREY_TOP/patches
@@ -19,6 +20,18 @@ git_t() {
 [ -z "$(git_t status --porcelain --untracked-files=no)" ] ||
 	die "$tree has uncommitted changes; commit them first"
 n=$(git_t rev-list --count corey-base..HEAD)
+
+# patches/ may hold work the branch does not (a pull, a hand edit): only
+# overwrite it when it is what the branch was last built from.
+series_hash() {
+	(cd "$pdir" && sed -e 's/#.*//' series | grep -v '^$' | xargs -r cat) |
+		sha1sum | cut -c1-40
+}
+had_hash=none
+[ -r "$tree.series-stamp" ] && read -r had_hash _ <"$tree.series-stamp"
+if [ "$(series_hash)" != "$had_hash" ] && [ "${COREY_FORCE:-0}" != 1 ]; then
+	die "patches/ changed since the branch was last applied or exported; 'make apply-series' first, or 'make export-series FORCE=1' to overwrite patches/"
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -43,7 +56,5 @@ find "$pdir" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' -delete
 		esac
 	done
 } >"$pdir/series"
-printf '%s %s\n' \
-	"$( (cd "$pdir" && sed -e 's/#.*//' series | grep -v '^$' | xargs -r cat) | sha1sum | cut -c1-40)" \
-	"$(git_t rev-parse HEAD)" >"$tree.series-stamp"
+printf '%s %s\n' "$(series_hash)" "$(git_t rev-parse HEAD)" >"$tree.series-stamp"
 step "export-series: $n patch(es) written to patches/"

@@ -11,12 +11,10 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 require_tree
 
+lock_cache
 src=$(src_dir)
 corey=$(corey_src_dir)
 
-git_q() {
-	git -c user.name='Corey scripts' -c user.email='corey@localhost' "$@"
-}
 
 check_version() {
 	local mk=$1/Makefile v p
@@ -27,12 +25,23 @@ check_version() {
 	[ "$v.$p" = 6.12 ] || die "$1 is Linux $v.$p, not 6.12.y"
 }
 
-if ! git -C "$src" rev-parse -q --verify corey-base >/dev/null 2>&1; then
+if [ -e "$src" ]; then
+	# Never re-import over an existing tree: it holds branch corey, which
+	# may carry commits not yet exported.
+	err=$(git -C "$src" rev-parse -q --verify corey-base 2>&1) ||
+		die "$src exists but is not a usable kernel repository (${err:-no tag corey-base}); fix or remove it"
+else
 	tmp="$src.tmp"
+	trap 'rm -rf "$tmp"' EXIT
 	rm -rf "$tmp"
 	mkdir -p "$tmp"
 	if [ -n "${KSRC:-}" ]; then
 		check_version "$KSRC"
+		# A tree configured or built in place makes every O= build fail
+		# ("source tree is not clean"), and its objects would be committed.
+		if [ -e "$KSRC/.config" ] || [ -d "$KSRC/include/config" ]; then
+			die "KSRC=$KSRC has been configured or built in place; run 'make mrproper' there first"
+		fi
 		step "kernel-tree: importing $KSRC"
 		rsync -a --exclude=.git "$KSRC"/ "$tmp"/
 	else
@@ -41,17 +50,25 @@ if ! git -C "$src" rev-parse -q --verify corey-base >/dev/null 2>&1; then
 		check_version "$tmp"
 	fi
 	step "kernel-tree: recording the pristine tree in git"
-	git_q -C "$tmp" init -q -b stock
-	git_q -C "$tmp" add -A -f
-	git_q -C "$tmp" commit -q -m "Pristine Linux $(make -s -C "$tmp" kernelversion 2>/dev/null || echo 6.12)"
-	git_q -C "$tmp" tag corey-base
-	rm -rf "$src"
+	git -C "$tmp" init -q -b stock
+	git -C "$tmp" add -A -f
+	git -C "$tmp" commit -q -m "Pristine Linux $(make -s -C "$tmp" kernelversion 2>/dev/null || echo 6.12)"
+	git -C "$tmp" tag corey-base
 	mv "$tmp" "$src"
+	trap - EXIT
 fi
 
-if [ ! -e "$corey/.git" ]; then
+if ! git -C "$corey" rev-parse --git-dir >/dev/null 2>&1; then
+	[ ! -e "$corey" ] ||
+		die "$corey exists but is not a worktree of $src; move it away first"
 	step "kernel-tree: creating the corey worktree"
-	git_q -C "$src" worktree prune
-	git_q -C "$src" worktree add -q -B corey "$corey" corey-base
+	git -C "$src" worktree prune
+	if git -C "$src" rev-parse -q --verify refs/heads/corey >/dev/null; then
+		# Keep the branch: it may hold work not yet exported.
+		git -C "$src" worktree add -q "$corey" corey
+	else
+		git -C "$src" worktree add -q -b corey "$corey" corey-base
+	fi
+	rm -f "$corey.series-stamp"
 fi
 printf '%s\n' "$src"

@@ -14,8 +14,11 @@ flavour=${1:-}
 check_flavour "$flavour"
 
 busybox=/bin/busybox
-file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
-	die "$busybox is not a static busybox (install busybox-static)"
+[ -x "$busybox" ] || die "$busybox missing (install busybox-static)"
+# A dynamic busybox would need a libc in the initramfs.
+if readelf -l "$busybox" | grep -q 'Requesting program interpreter'; then
+	die "$busybox is dynamically linked (install busybox-static)"
+fi
 
 user=$("$COREY_TOP/scripts/build-user.sh")
 root=$(work_dir)/initramfs/$flavour

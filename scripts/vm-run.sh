@@ -8,7 +8,8 @@
 #   --mem MIB      guest memory (default 1024 + 256 per CPU)
 #   --timeout S    wall-clock limit; the guest is killed after it (default 600)
 #   --append ARGS  extra kernel command line
-#   --out DIR      where console.log and guest.out go (default in the cache)
+#   --out DIR      where console.log and guest.out go (default: a new
+#                  directory under the cache's runs/, printed at boot)
 # Any kernel splat on the console (BUG, WARNING, KASAN, lockdep, ...) fails
 # the run even when the command succeeded.
 set -euo pipefail
@@ -42,10 +43,11 @@ COREY_PROG="vm-run $flavour"
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "--timeout '$timeout' is not a positive integer"
 # More vCPUs than host CPUs would time-slice the "cores" we measure; allow it
 # only on request (functional tests of a bigger topology, say).
-if ((smp > $(host_cpus))) && [ "${COREY_ALLOW_OVERCOMMIT:-0}" != 1 ]; then
-	die "$smp CPUs requested but the host has $(host_cpus) (COREY_ALLOW_OVERCOMMIT=1 to allow)"
+((smp <= COREY_MAX_VCPUS)) ||
+	die "$smp CPUs requested; the VM kernel is built with NR_CPUS=$COREY_MAX_VCPUS"
+if ((smp > $(nproc))) && [ "${COREY_ALLOW_OVERCOMMIT:-0}" != 1 ]; then
+	die "$smp CPUs requested but the host has $(nproc) (COREY_ALLOW_OVERCOMMIT=1 to allow)"
 fi
-((smp <= 64)) || die "$smp CPUs requested; the VM kernel is built with NR_CPUS=64"
 mem=${mem:-$((1024 + 256 * smp))}
 
 kdir=$(build_dir "$flavour")
@@ -53,7 +55,15 @@ bzimage=$kdir/arch/x86/boot/bzImage
 [ -r "$bzimage" ] || die "flavour $flavour is not built ($bzimage missing; run 'make kernel FLAVOUR=$flavour')"
 base_cpio=$("$COREY_TOP/scripts/mkinitramfs.sh" "$flavour")
 
-out=${out:-$(work_dir)/runs/$flavour}
+if [ -z "$out" ]; then
+	# One directory per run, so concurrent runs never share logs; keep
+	# the last few.
+	runs=$(work_dir)/runs
+	mkdir -p "$runs"
+	out=$(mktemp -d "$runs/$flavour.$(date -u +%Y%m%dT%H%M%S).XXXX")
+	find "$runs" -mindepth 1 -maxdepth 1 -type d -name "$flavour.*" |
+		sort | head -n -10 | xargs -r rm -rf
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -f "$out/console.log" "$out/guest.out" "$out/qemu.log"
@@ -61,7 +71,18 @@ rm -f "$out/console.log" "$out/guest.out" "$out/qemu.log"
 # The command travels as a second cpio archive appended to the base one
 # (the kernel unpacks concatenated archives in order).
 extra=$(mktemp -d)
-trap 'rm -rf "$extra"' EXIT
+qemu=
+# shellcheck disable=SC2317 # invoked by the EXIT trap
+cleanup() {
+	if [ -n "$qemu" ] && kill -0 "$qemu" 2>/dev/null; then
+		kill "$qemu" 2>/dev/null || true
+		sleep 2
+		kill -9 "$qemu" 2>/dev/null || true
+	fi
+	rm -rf "$extra"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 mkdir -p "$extra/etc/corey"
 printf '%s\n' "$*" >"$extra/etc/corey/cmd"
 printf 'COREY_KERNEL=%s\nCOREY_SMP=%s\nexport COREY_KERNEL COREY_SMP\n' \
@@ -69,14 +90,20 @@ printf 'COREY_KERNEL=%s\nCOREY_SMP=%s\nexport COREY_KERNEL COREY_SMP\n' \
 (cd "$extra" && find etc | cpio -o -H newc --owner=0:0 --quiet) >"$extra/cmd.cpio"
 cat "$base_cpio" "$extra/cmd.cpio" >"$out/initrd.cpio"
 
-if [ -w /dev/kvm ]; then
-	accel=(-accel kvm -cpu host)
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	# QEMU falls back to the next accelerator if KVM cannot be opened.
+	accel=(-accel kvm -accel "tcg,thread=multi" -cpu max)
+	accel_name=kvm
 else
 	accel=(-accel "tcg,thread=multi" -cpu max)
+	accel_name=tcg
 fi
-cmdline="console=ttyS0,115200 panic=-1 corey.smp=$smp $append"
+# Emulation is slow: give the hang and stall detectors room so that only
+# a real hang trips them.
+cmdline="console=ttyS0,115200 panic=-1 corey.smp=$smp hung_task_timeout_secs=300"
+cmdline+=" rcupdate.rcu_cpu_stall_timeout=120 watchdog_thresh=60 $append"
 
-step "boot $flavour, $smp CPUs, ${accel[1]%%,*}, limit ${timeout}s (logs: $out)"
+step "boot $flavour, $smp CPUs, $accel_name, limit ${timeout}s (logs: $out)"
 qemu-system-x86_64 "${accel[@]}" -smp "$smp" -m "$mem" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$bzimage" -initrd "$out/initrd.cpio" -append "$cmdline" \
@@ -112,11 +139,12 @@ while kill -0 "$qemu" 2>/dev/null; do
 done
 qemu_rc=0
 wait "$qemu" || qemu_rc=$?
+qemu=
 stream
 
 # A splat is a failure whatever the command said.
-splat_re='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|possible recursive locking|possible circular locking|inconsistent lock state|INFO: task .* blocked|suspected memory leak|Kernel panic'
-splats=$(grep -E -m 20 "$splat_re" "$out/console.log" || true)
+splat_re='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection fault|possible recursive locking|possible circular locking|inconsistent lock state|blocked for more than|detected stalls|self-detected stall|soft lockup|hard LOCKUP|suspected memory leak|Kernel panic'
+splats=$(grep -a -E -m 20 "$splat_re" "$out/console.log" || true)
 
 if ((timed_out)); then
 	tail -n 20 "$out/console.log" >&2 || true
@@ -124,10 +152,10 @@ if ((timed_out)); then
 fi
 status=$(tr -d '\r' <"$out/guest.out" | sed -n 's/^COREY-EXIT-STATUS=\([0-9]*\)$/\1/p' | tail -n 1)
 if [ -z "$status" ]; then
-	panic=$(grep -m 1 'Kernel panic' "$out/console.log" || true)
+	panic=$(grep -a -m 1 'Kernel panic' "$out/console.log" || true)
 	tail -n 30 "$out/console.log" >&2 || true
 	[ -z "$panic" ] || die "guest kernel panicked: ${panic#*] }; console: $out/console.log"
-	die "guest stopped without reporting an exit status (qemu exit $qemu_rc; see $out/qemu.log and $out/console.log)"
+	die "guest stopped without reporting an exit status (qemu exit $qemu_rc: $(tail -n 1 "$out/qemu.log")); console: $out/console.log"
 fi
 if [ -n "$splats" ]; then
 	printf '%s\n' "$splats" >&2
