@@ -79,7 +79,7 @@ void bench_print_help(const struct bench_spec *spec)
 		print_entry("--warmup-ms MS", text);
 	} else {
 		snprintf(text, sizeof(text),
-			 "number of repetitions (default %d)",
+			 "measured repetitions, after one warm-up (default %d)",
 			 BENCH_DEFAULT_INTERVALS);
 		print_entry("--intervals K", text);
 		print_entry("--interval-ms MS",

@@ -102,7 +102,12 @@ static int memclone_worker(struct bench_worker *w, void *arg)
 	struct memclone_ctx *ctx = arg;
 	const struct bench_args *args = bench_worker_args(w);
 
-	for (int rep = 0; rep < args->intervals; rep++)
+	/*
+	 * Repetition 0 is a warm-up that is not reported: the first pass
+	 * through a fresh VM also pays for the page allocator's per-CPU
+	 * lists and the slab caches filling up.
+	 */
+	for (int rep = 0; rep <= args->intervals; rep++)
 		if (touch_once(w, ctx, sample_of(ctx, rep,
 						 bench_worker_index(w))))
 			return -1;
@@ -130,7 +135,8 @@ static int report(const struct bench_args *args, struct memclone_ctx *ctx)
 		long minflt = 0;
 
 		for (int i = 0; i < ctx->nr_workers; i++) {
-			const struct touch_sample *s = sample_of(ctx, rep, i);
+			const struct touch_sample *s =
+				sample_of(ctx, rep + 1, i);
 
 			start = s->start_ns < start ? s->start_ns : start;
 			end = s->end_ns > end ? s->end_ns : end;
@@ -154,7 +160,7 @@ out:
 static int run(const struct bench_args *args, enum bench_team_kind kind)
 {
 	size_t ctx_len = sizeof(struct memclone_ctx) +
-			 (size_t)args->intervals * args->cpus *
+			 (size_t)(args->intervals + 1) * args->cpus *
 			 sizeof(struct touch_sample);
 	struct memclone_ctx *ctx = bench_alloc_shared(ctx_len);
 	struct bench_team *team = NULL;

@@ -268,6 +268,9 @@ static int run(const struct bench_args *args, enum bench_team_kind kind)
 		goto out;
 	}
 
+	/* A warm-up pass, not reported, as in memclone. */
+	if (pass_once(args, ctx))
+		goto out;
 	for (int rep = 0; rep < args->intervals; rep++) {
 		long minflt = 0;
 
