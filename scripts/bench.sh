@@ -47,17 +47,22 @@ done
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 res=$COREY_TOP/results/$stamp
 mkdir -p "$res"
+rounds=${ROUNDS:-3}
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "ROUNDS '$rounds' is not a positive integer"
 csv=$res/results.csv
-echo 'kernel,benchmark,mode,cpus,metric,value,spread' >"$csv"
+raw=$res/rounds.csv
+echo 'kernel,benchmark,mode,cpus,metric,value,spread' >"$raw"
 for k in $kernels; do
 	step "benchmarks on $k, CPUS=\"$cpus\""
 	rc=0
 	"$COREY_TOP/scripts/vm-run.sh" --flavour "$k" --smp "$top" \
 		--timeout "${COREY_BENCH_TIMEOUT:-5400}" --out "$(work_dir)/runs/bench-$k" \
-		-- "BENCHES='${BENCHES:-}' bench-matrix.sh $cpus" | tee "$res/$k.log" || rc=$?
-	sed -n "s/^result: /$k,/p" "$res/$k.log" >>"$csv"
+		-- "BENCHES='${BENCHES:-}' ROUNDS=$rounds bench-matrix.sh $cpus" |
+		tee "$res/$k.log" || rc=$?
+	sed -n "s/^result: /$k,/p" "$res/$k.log" >>"$raw"
 	((rc == 0)) || die "benchmarks on $k failed (exit $rc); partial results in $res"
 done
+python3 "$COREY_TOP/scripts/report.py" --aggregate "$raw" "$csv"
 "$COREY_TOP/scripts/plot.sh" "$res"
 ln -sfn "$stamp" "$COREY_TOP/results/latest"
 step "results: results/latest/ ($(($(wc -l <"$csv") - 1)) rows)"

@@ -127,6 +127,8 @@ run_logged() {
 	shift 2
 	: >"$log"
 	(
+		# Not the cache lock (fd 9): a lingering sleep must not hold it.
+		exec 9>&-
 		# Short sleeps: a killed heartbeat leaves no long sleep behind
 		# holding our stderr open.
 		local t=0

@@ -1,6 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """report.py RESULTS_DIR: summary.md and one gnuplot PNG per benchmark.
+report.py --aggregate ROUNDS_CSV RESULTS_CSV: one row per point from rounds.
+
+With several rounds (make bench ROUNDS=n, interleaved in one boot), a
+point's value is the median of its rounds' medians and its spread is
+(max - min) / median over those round values; with one round, the spread
+within the run is kept.
 
 Scaling efficiency compares a line's value at N CPUs with its value at one
 CPU, in the direction that makes 1.0 perfect for that metric:
@@ -88,6 +94,32 @@ def summary(rows, out):
                     e = efficiency(key[3], c, pts[1][0], pts[c][0])
                 cells.append(f"{e:.2f}" if e is not None else "-")
             f.write("| " + " | ".join(cells) + " |\n")
+        ratios(lines, cpus, f)
+
+
+def ratios(lines, cpus, f):
+    """Time metrics of processes against threads, point by point."""
+    rows = []
+    for (k, b, m, metric), pts in sorted(lines.items()):
+        if m != "processes" or metric not in TIME_PER_WORKER | TIME_SERIAL:
+            continue
+        other = lines.get((k, b, "threads", metric))
+        if not other:
+            continue
+        cells = [k, b, metric]
+        for c in cpus:
+            ok = c in pts and c in other and other[c][0] > 0
+            cells.append(f"{pts[c][0] / other[c][0]:.2f}x" if ok else "-")
+        rows.append(cells)
+    if not rows:
+        return
+    f.write("\n## Processes against threads\n\n")
+    f.write("Time with processes / time with threads at the same CPU count.\n\n")
+    head = ["kernel", "benchmark", "metric"] + [f"{c} CPU" + ("s" if c > 1 else "") for c in cpus]
+    f.write("| " + " | ".join(head) + " |\n")
+    f.write("|" + "---|" * len(head) + "\n")
+    for cells in rows:
+        f.write("| " + " | ".join(cells) + " |\n")
 
 
 def plots(rows, outdir):
@@ -107,6 +139,9 @@ def plots(rows, outdir):
             "set grid",
             "set xtics 1",
             "set yrange [0:*]",
+            "set termoption noenhanced",
+            "set format y '%.1s%c'",
+            "set offsets 0, 0, graph 0.2, 0",
         ]
         for metric in names:
             series = metrics[metric]
@@ -124,9 +159,32 @@ def plots(rows, outdir):
         subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True)
 
 
+def aggregate(src, dst):
+    points = defaultdict(list)
+    for k, b, m, c, metric, v, s in load(src):
+        points[(k, b, m, c, metric)].append((v, s))
+    with open(dst, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(HEADER)
+        for key, vals in points.items():
+            values = sorted(v for v, _ in vals)
+            n = len(values)
+            med = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+            if n == 1:
+                spread = vals[0][1]
+            elif med > 0:
+                spread = (values[-1] - values[0]) / med
+            else:
+                spread = 0.0 if values[-1] == values[0] else float("nan")
+            w.writerow(list(key) + [f"{med:.10g}", f"{spread:.4f}"])
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--aggregate":
+        aggregate(sys.argv[2], sys.argv[3])
+        return
     if len(sys.argv) != 2:
-        sys.exit("usage: report.py RESULTS_DIR")
+        sys.exit("usage: report.py RESULTS_DIR | report.py --aggregate ROUNDS_CSV RESULTS_CSV")
     outdir = sys.argv[1]
     rows = load(os.path.join(outdir, "results.csv"))
     if not rows:

@@ -3,7 +3,9 @@
 #
 # In the VM: bench-matrix.sh CPU_COUNT... runs every benchmark and mode at
 # every CPU count and prints each result as "result: <csv>".  BENCHES (a
-# space-separated list of name or name:mode) narrows the matrix.
+# space-separated list of name or name:mode) narrows the matrix; ROUNDS
+# (default 3) repeats it, interleaved, so that a slow phase of the host
+# hits every point alike rather than one of them.
 set -eu
 [ $# -gt 0 ] || { echo "usage: bench-matrix.sh CPU_COUNT..." >&2; exit 2; }
 
@@ -22,19 +24,24 @@ selected() {
 	return 1
 }
 
+rounds=${ROUNDS:-3}
 failed=0
-for entry in $MATRIX; do
-	bench=${entry%%:*}
-	mode=${entry#*:}
-	selected "$bench" "$mode" || continue
-	for cpus in "$@"; do
-		echo "bench: $bench $mode cpus=$cpus"
-		if ! out=$("/bench/$bench" --mode "$mode" --cpus "$cpus"); then
-			echo "bench: $bench $mode cpus=$cpus FAILED"
-			failed=$((failed + 1))
-			continue
-		fi
-		printf '%s\n' "$out" | sed 's/^/result: /'
+round=1
+while [ "$round" -le "$rounds" ]; do
+	for entry in $MATRIX; do
+		bench=${entry%%:*}
+		mode=${entry#*:}
+		selected "$bench" "$mode" || continue
+		for cpus in "$@"; do
+			echo "bench: round $round/$rounds: $bench $mode cpus=$cpus"
+			if ! out=$("/bench/$bench" --mode "$mode" --cpus "$cpus"); then
+				echo "bench: $bench $mode cpus=$cpus FAILED"
+				failed=$((failed + 1))
+				continue
+			fi
+			printf '%s\n' "$out" | sed 's/^/result: /'
+		done
 	done
+	round=$((round + 1))
 done
 [ "$failed" -eq 0 ]
