@@ -12,7 +12,7 @@ FLAVOUR ?= corey-debug
 CPUS ?=
 SMP ?=
 CMD ?= uname -a
-export COREY_CACHE KSRC CPUS
+export COREY_CACHE KSRC CPUS CMD
 
 .PHONY: help check bench deps kernel kernels apply-series export-series \
 	user initramfs vm plot host-checks clean
@@ -54,7 +54,7 @@ user: deps
 
 ## make vm FLAVOUR=f CMD="..." [SMP=n]  run a command in a VM
 vm: deps
-	@$(S)/vm-run.sh --flavour $(FLAVOUR) $(if $(SMP),--smp $(SMP)) -- $(CMD)
+	@$(S)/vm-run.sh --flavour $(FLAVOUR) $(if $(SMP),--smp $(SMP)) -- "$$CMD"
 
 ## make plot [RESULTS=dir]  redraw the plots and summary of a results dir
 plot:

@@ -11,9 +11,17 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 require_tree
 
-lock_cache
 src=$(src_dir)
 corey=$(corey_src_dir)
+
+# Readers (the initramfs, the selftests' headers) must not wait for a
+# kernel build holding the lock: take it only when there is work to do.
+if git -C "$src" rev-parse -q --verify corey-base >/dev/null 2>&1 &&
+	git -C "$corey" rev-parse --git-dir >/dev/null 2>&1; then
+	printf '%s\n' "$src"
+	exit 0
+fi
+lock_cache
 
 
 check_version() {
