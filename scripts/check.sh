@@ -21,16 +21,43 @@ host_rc=0
 # emulation down.
 smp=${COREY_CHECK_SMP:-$(host_cpus)}
 ((smp <= 4)) || smp=4
-vm_rc=0
+vm_rc=0 built=0
 : >"$log/vm.tap"
 step "kernel corey-debug"
 if "$COREY_TOP/scripts/build-kernel.sh" corey-debug; then
+	built=1
 	step "selftests in the corey-debug VM ($smp CPUs)"
 	"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug --smp "$smp" \
 		--timeout "${COREY_CHECK_TIMEOUT:-1800}" --append "numa=fake=2" \
 		-- guest-check.sh | tee "$log/vm.tap" || vm_rc=$?
 else
 	vm_rc=1
+fi
+
+# The runner's own failure detection must be able to fail: a guest exit
+# status comes back as ours, and a splat fails a command that succeeded (the
+# kernel echoes its command line, so a planted "BUG:" there is a splat the
+# scan must catch).
+runner_n=0 runner_fail=0
+runner_check() {
+	local desc=$1 want=$2 rc=0
+
+	shift 2
+	runner_n=$((runner_n + 1))
+	"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug --smp 1 --timeout 300 "$@" \
+		>"$log/runner-$runner_n.log" 2>&1 || rc=$?
+	if ((rc == want)); then
+		printf 'ok %d runner: %s\n' "$runner_n" "$desc"
+	else
+		runner_fail=$((runner_fail + 1))
+		printf 'not ok %d runner: %s (exit %d, expected %d)\n' "$runner_n" "$desc" "$rc" "$want"
+		sed 's/^/# /' "$log/runner-$runner_n.log" | tail -n 5
+	fi
+}
+if ((built)); then
+	step "runner self-tests"
+	runner_check "guest exit status is returned" 3 -- 'exit 3'
+	runner_check "a kernel splat fails a successful command" 1 --append "corey.planted=BUG:" -- true
 fi
 
 count() {
@@ -45,8 +72,8 @@ if [ -z "$vp" ] || [ -z "$vf" ]; then
 	# The VM never got to its summary (build, boot or runner failure).
 	vp=0 vf=1 vs=0
 fi
-pass=$((${hp:-0} + vp))
-fail=$((${hf:-1} + vf))
+pass=$((${hp:-0} + vp + runner_n - runner_fail))
+fail=$((${hf:-1} + vf + runner_fail))
 if ((fail == 0)) && ((host_rc != 0 || vm_rc != 0)); then
 	fail=1 # e.g. a splat after every test passed
 fi
