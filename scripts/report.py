@@ -18,6 +18,12 @@ CPU, in the direction that makes 1.0 perfect for that metric:
   (mempass seconds, N workers in turn):
       eff = N * v(1) / v(N)
 Counts (minflt_per_page) are not efficiencies; the summary shows them as is.
+
+When RESULTS_DIR has rounds.csv (make bench, ROUNDS interleaved in one
+boot), efficiency is computed within each round, from points measured
+minutes apart in the same boot, and the summary gives the median over the
+rounds with their range: the emulator drifts between slower and faster
+phases over a run, which a ratio of two overall medians would mix in.
 """
 import csv
 import os
@@ -66,16 +72,46 @@ def fmt(v):
     return f"{v:.4g}"
 
 
-def summary(rows, out):
+def median(values):
+    values = sorted(values)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
+def round_efficiencies(rounds):
+    """(kernel, bench, mode, metric) -> cpus -> [efficiency in round r]."""
+    seen = defaultdict(list)  # (k, b, m, metric, cpus) -> values in round order
+    for k, b, m, c, metric, v, s in rounds:
+        seen[(k, b, m, metric, c)].append(v)
+    effs = defaultdict(dict)
+    for (k, b, m, metric, c), vals in seen.items():
+        ones = seen.get((k, b, m, metric, 1))
+        if c == 1 or not ones or len(ones) != len(vals):
+            continue
+        e = [efficiency(metric, c, v1, vn) for v1, vn in zip(ones, vals)]
+        if all(x is not None for x in e):
+            effs[(k, b, m, metric)][c] = e
+    return effs
+
+
+def summary(rows, out, rounds=None):
     lines = defaultdict(dict)  # (kernel, bench, mode, metric) -> cpus -> (v, s)
     for k, b, m, c, metric, v, s in rows:
         lines[(k, b, m, metric)][c] = (v, s)
+    per_round = round_efficiencies(rounds) if rounds else {}
     cpus = sorted({r[3] for r in rows})
     with open(out, "w") as f:
         f.write("# Benchmark summary\n\n")
-        f.write("Value is the median over the measurement intervals, (spread) is "
-                "(max - min) / median.  Efficiency at N CPUs is 1.0 for perfect "
-                "scaling; see scripts/report.py for each metric's definition.\n\n")
+        if rounds:
+            f.write("Value is the median over the rounds of each point's median, "
+                    "(spread) is (max - min) / median over the rounds.  Efficiency "
+                    "at N CPUs (1.0 is perfect scaling) is computed within each "
+                    "round and given as the median over the rounds (min-max); see "
+                    "scripts/report.py for each metric's definition.\n\n")
+        else:
+            f.write("Value is the median over the measurement intervals, (spread) is "
+                    "(max - min) / median.  Efficiency at N CPUs is 1.0 for perfect "
+                    "scaling; see scripts/report.py for each metric's definition.\n\n")
         head = ["kernel", "benchmark", "mode", "metric"]
         head += [f"{c} CPU" + ("s" if c > 1 else "") for c in cpus]
         head += [f"eff@{c}" for c in cpus if c > 1]
@@ -88,6 +124,10 @@ def summary(rows, out):
                 cells.append(f"{fmt(pts[c][0])} ({pts[c][1]:.0%})" if c in pts else "-")
             for c in cpus:
                 if c == 1:
+                    continue
+                er = per_round.get(key, {}).get(c)
+                if er:
+                    cells.append(f"{median(er):.2f} ({min(er):.2f}-{max(er):.2f})")
                     continue
                 e = None
                 if 1 in pts and c in pts:
@@ -169,7 +209,7 @@ def aggregate(src, dst):
         for key, vals in points.items():
             values = sorted(v for v, _ in vals)
             n = len(values)
-            med = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+            med = median(values)
             if n == 1:
                 spread = vals[0][1]
             elif med > 0:
@@ -189,7 +229,9 @@ def main():
     rows = load(os.path.join(outdir, "results.csv"))
     if not rows:
         sys.exit(f"report: {outdir}/results.csv has no results")
-    summary(rows, os.path.join(outdir, "summary.md"))
+    rounds_csv = os.path.join(outdir, "rounds.csv")
+    rounds = load(rounds_csv) if os.path.exists(rounds_csv) else None
+    summary(rows, os.path.join(outdir, "summary.md"), rounds)
     plots(rows, outdir)
 
 
