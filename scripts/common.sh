@@ -16,6 +16,11 @@ export COREY_CACHE COREY_START
 # The cache's git repositories are the scripts' own: a user's signing,
 # hooks or diff settings must not change what is committed or exported.
 export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
+# No automatic gc: it would run detached after the first big commit, slow
+# the builds, and hold the cache lock (fd 9) it inherits.
+export GIT_CONFIG_COUNT=2
+export GIT_CONFIG_KEY_0=gc.auto GIT_CONFIG_VALUE_0=0
+export GIT_CONFIG_KEY_1=maintenance.auto GIT_CONFIG_VALUE_1=false
 export GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-Corey scripts}
 export GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL:-corey@localhost}
 export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-Corey scripts}
