@@ -49,18 +49,25 @@ res=$COREY_TOP/results/$stamp
 mkdir -p "$res"
 rounds=${ROUNDS:-3}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "ROUNDS '$rounds' is not a positive integer"
+# Comparing two kernels means comparing two boots: alternate them, BOOTS
+# times each, so that a slow phase of the host does not favour one kernel.
+boots=${BOOTS:-1}
+[[ $boots =~ ^[1-9][0-9]*$ ]] || die "BOOTS '$boots' is not a positive integer"
 csv=$res/results.csv
 raw=$res/rounds.csv
 echo 'kernel,benchmark,mode,cpus,metric,value,spread' >"$raw"
-for k in $kernels; do
-	step "benchmarks on $k, CPUS=\"$cpus\""
-	rc=0
-	"$COREY_TOP/scripts/vm-run.sh" --flavour "$k" --smp "$top" \
-		--timeout "${COREY_BENCH_TIMEOUT:-5400}" --out "$(work_dir)/runs/bench-$k" \
-		-- "BENCHES='${BENCHES:-}' ROUNDS=$rounds bench-matrix.sh $cpus" |
-		tee "$res/$k.log" || rc=$?
-	sed -n "s/^result: /$k,/p" "$res/$k.log" >>"$raw"
-	((rc == 0)) || die "benchmarks on $k failed (exit $rc); partial results in $res"
+for ((boot = 1; boot <= boots; boot++)); do
+	for k in $kernels; do
+		step "benchmarks on $k, boot $boot/$boots, CPUS=\"$cpus\", $rounds round(s)"
+		rc=0
+		log=$res/$k.boot$boot.log
+		"$COREY_TOP/scripts/vm-run.sh" --flavour "$k" --smp "$top" \
+			--timeout "${COREY_BENCH_TIMEOUT:-5400}" --out "$(work_dir)/runs/bench-$k" \
+			-- "BENCHES='${BENCHES:-}' ROUNDS=$rounds bench-matrix.sh $cpus" |
+			tee "$log" || rc=$?
+		sed -n "s/^result: /$k,/p" "$log" >>"$raw"
+		((rc == 0)) || die "benchmarks on $k failed (exit $rc); partial results in $res"
+	done
 done
 python3 "$COREY_TOP/scripts/report.py" --aggregate "$raw" "$csv"
 "$COREY_TOP/scripts/plot.sh" "$res"

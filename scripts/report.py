@@ -135,6 +135,33 @@ def summary(rows, out, rounds=None):
                 cells.append(f"{e:.2f}" if e is not None else "-")
             f.write("| " + " | ".join(cells) + " |\n")
         ratios(lines, cpus, f)
+        kernels(lines, cpus, f)
+
+
+def kernels(lines, cpus, f):
+    """Each corey point against the same stock point (medians over all
+    rounds of all boots; make bench BOOTS=n alternates the two kernels)."""
+    rows = []
+    for (k, b, m, metric), pts in sorted(lines.items()):
+        base = lines.get(("stock", b, m, metric))
+        if k == "stock" or not base or metric not in THROUGHPUT | TIME_PER_WORKER | TIME_SERIAL:
+            continue
+        cells = [k, b, m, metric]
+        for c in cpus:
+            ok = c in pts and c in base and base[c][0] > 0
+            cells.append(f"{pts[c][0] / base[c][0]:.3f}" if ok else "-")
+        rows.append(cells)
+    if not rows:
+        return
+    f.write("\n## Against stock\n\n")
+    f.write("Value on this kernel / value on stock, same benchmark, mode and CPU "
+            "count.  Only boots alternated with `BOOTS=n` make this a fair "
+            "comparison: one boot of each can differ by more than the effect.\n\n")
+    head = ["kernel", "benchmark", "mode", "metric"] + [f"{c} CPU" + ("s" if c > 1 else "") for c in cpus]
+    f.write("| " + " | ".join(head) + " |\n")
+    f.write("|" + "---|" * len(head) + "\n")
+    for cells in rows:
+        f.write("| " + " | ".join(cells) + " |\n")
 
 
 def ratios(lines, cpus, f):
