@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Checks that need no VM, as TAP: shellcheck on every script, and each
-# benchmark's --help.  The last line is "host: P passed, F failed".
+# Checks that need no VM, as TAP: shellcheck on every script, the unit tests
+# of the results report, and each benchmark's --help.  The last line is "host: P passed, F failed".
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
@@ -36,6 +36,8 @@ sh_scripts=(scripts/guest/* selftests/*.sh)
 printf 'TAP version 13\n'
 tap "shellcheck bash scripts (${#bash_scripts[@]})" shellcheck -x "${bash_scripts[@]}"
 tap "shellcheck guest sh scripts (${#sh_scripts[@]})" shellcheck -s sh "${sh_scripts[@]}"
+tap "report.py: efficiency, aggregation, per-round pairing" \
+	python3 scripts/test_report.py
 for b in "$user"/bench/*; do
 	if [ ! -f "$b" ] || [ ! -x "$b" ]; then continue; fi
 	tap "$(basename "$b") --help" help_ok "$b"

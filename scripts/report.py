@@ -49,19 +49,22 @@ def efficiency(metric, n, v1, vn):
     return None
 
 
+def load_rows(lines, where="<rows>"):
+    rows = []
+    for lineno, row in enumerate(csv.reader(lines), start=2):
+        if len(row) != len(HEADER):
+            sys.exit(f"report: {where}:{lineno}: {len(row)} fields, expected {len(HEADER)}")
+        k, b, m, c, metric, v, s = row
+        rows.append((k, b, m, int(c), metric, float(v), float(s)))
+    return rows
+
+
 def load(path):
     with open(path, newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
+        header = next(csv.reader([f.readline()]), None)
         if header != HEADER:
             sys.exit(f"report: {path}: header is {header}, expected {HEADER}")
-        rows = []
-        for lineno, row in enumerate(reader, start=2):
-            if len(row) != len(HEADER):
-                sys.exit(f"report: {path}:{lineno}: {len(row)} fields, expected {len(HEADER)}")
-            k, b, m, c, metric, v, s = row
-            rows.append((k, b, m, int(c), metric, float(v), float(s)))
-    return rows
+        return load_rows(f, path)
 
 
 def fmt(v):
