@@ -115,11 +115,9 @@ def summary(rows, out, rounds=None):
             f.write("Value is the median over the measurement intervals, (spread) is "
                     "(max - min) / median.  Efficiency at N CPUs is 1.0 for perfect "
                     "scaling; see scripts/report.py for each metric's definition.\n\n")
-        head = ["kernel", "benchmark", "mode", "metric"]
-        head += [f"{c} CPU" + ("s" if c > 1 else "") for c in cpus]
+        head = ["kernel", "benchmark", "mode", "metric"] + cpu_heads(cpus)
         head += [f"eff@{c}" for c in cpus if c > 1]
-        f.write("| " + " | ".join(head) + " |\n")
-        f.write("|" + "---|" * len(head) + "\n")
+        rows = []
         for key in sorted(lines):
             pts = lines[key]
             cells = list(key)
@@ -136,60 +134,64 @@ def summary(rows, out, rounds=None):
                 if 1 in pts and c in pts:
                     e = efficiency(key[3], c, pts[1][0], pts[c][0])
                 cells.append(f"{e:.2f}" if e is not None else "-")
-            f.write("| " + " | ".join(cells) + " |\n")
+            rows.append(cells)
+        write_table(f, head, rows)
         ratios(lines, cpus, f)
         kernels(lines, cpus, f)
+
+
+def cpu_heads(cpus):
+    return [f"{c} CPU" + ("s" if c > 1 else "") for c in cpus]
+
+
+def write_table(f, head, rows):
+    f.write("| " + " | ".join(head) + " |\n")
+    f.write("|" + "---|" * len(head) + "\n")
+    for cells in rows:
+        f.write("| " + " | ".join(cells) + " |\n")
+
+
+def ratio_rows(lines, cpus, keys, fmt_ratio):
+    """Cells [label..., v/ref per CPU count] for (key, ref_key, label)."""
+    rows = []
+    for key, ref_key, label in keys:
+        pts, ref = lines[key], lines.get(ref_key)
+        if not ref:
+            continue
+        cells = list(label)
+        for c in cpus:
+            ok = c in pts and c in ref and ref[c][0] > 0
+            cells.append(fmt_ratio(pts[c][0] / ref[c][0]) if ok else "-")
+        rows.append(cells)
+    return rows
 
 
 def kernels(lines, cpus, f):
     """Each corey point against the same stock point (medians over all
     rounds of all boots; make bench BOOTS=n alternates the two kernels)."""
-    rows = []
-    for (k, b, m, metric), pts in sorted(lines.items()):
-        base = lines.get(("stock", b, m, metric))
-        if k == "stock" or not base or metric not in THROUGHPUT | TIME_PER_WORKER | TIME_SERIAL:
-            continue
-        cells = [k, b, m, metric]
-        for c in cpus:
-            ok = c in pts and c in base and base[c][0] > 0
-            cells.append(f"{pts[c][0] / base[c][0]:.3f}" if ok else "-")
-        rows.append(cells)
+    keys = [(key, ("stock",) + key[1:], key) for key in sorted(lines)
+            if key[0] != "stock" and key[3] in THROUGHPUT | TIME_PER_WORKER | TIME_SERIAL]
+    rows = ratio_rows(lines, cpus, keys, lambda r: f"{r:.3f}")
     if not rows:
         return
     f.write("\n## Against stock\n\n")
     f.write("Value on this kernel / value on stock, same benchmark, mode and CPU "
             "count.  Only boots alternated with `BOOTS=n` make this a fair "
             "comparison: one boot of each can differ by more than the effect.\n\n")
-    head = ["kernel", "benchmark", "mode", "metric"] + [f"{c} CPU" + ("s" if c > 1 else "") for c in cpus]
-    f.write("| " + " | ".join(head) + " |\n")
-    f.write("|" + "---|" * len(head) + "\n")
-    for cells in rows:
-        f.write("| " + " | ".join(cells) + " |\n")
+    write_table(f, ["kernel", "benchmark", "mode", "metric"] + cpu_heads(cpus), rows)
 
 
 def ratios(lines, cpus, f):
     """Time metrics of processes against threads, point by point."""
-    rows = []
-    for (k, b, m, metric), pts in sorted(lines.items()):
-        if m != "processes" or metric not in TIME_PER_WORKER | TIME_SERIAL:
-            continue
-        other = lines.get((k, b, "threads", metric))
-        if not other:
-            continue
-        cells = [k, b, metric]
-        for c in cpus:
-            ok = c in pts and c in other and other[c][0] > 0
-            cells.append(f"{pts[c][0] / other[c][0]:.2f}x" if ok else "-")
-        rows.append(cells)
+    keys = [(key, (key[0], key[1], "threads", key[3]), (key[0], key[1], key[3]))
+            for key in sorted(lines)
+            if key[2] == "processes" and key[3] in TIME_PER_WORKER | TIME_SERIAL]
+    rows = ratio_rows(lines, cpus, keys, lambda r: f"{r:.2f}x")
     if not rows:
         return
     f.write("\n## Processes against threads\n\n")
     f.write("Time with processes / time with threads at the same CPU count.\n\n")
-    head = ["kernel", "benchmark", "metric"] + [f"{c} CPU" + ("s" if c > 1 else "") for c in cpus]
-    f.write("| " + " | ".join(head) + " |\n")
-    f.write("|" + "---|" * len(head) + "\n")
-    for cells in rows:
-        f.write("| " + " | ".join(cells) + " |\n")
+    write_table(f, ["kernel", "benchmark", "metric"] + cpu_heads(cpus), rows)
 
 
 def plots(rows, outdir):
