@@ -39,7 +39,16 @@ for k in $kernels; do
 	esac
 done
 
-for k in $kernels; do
+# LOCKSTAT=1: also count file_lock bounces per dup+close on corey-debug,
+# which has lock_stat (a machine-independent figure, unlike times).
+lockstat=${LOCKSTAT:-0}
+case "$lockstat" in
+0 | 1) ;;
+*) die "LOCKSTAT '$lockstat' must be 0 or 1" ;;
+esac
+builds=$kernels
+((lockstat)) && builds+=" corey-debug"
+for k in $builds; do
 	step "kernel $k"
 	"$COREY_TOP/scripts/build-kernel.sh" "$k"
 done
@@ -69,6 +78,16 @@ for ((boot = 1; boot <= boots; boot++)); do
 		((rc == 0)) || die "benchmarks on $k failed (exit $rc); partial results in $res"
 	done
 done
+if ((lockstat)); then
+	step "lock bounces per dup+close on corey-debug, CPUS=\"$cpus\""
+	rc=0
+	log=$res/corey-debug.lockstat.log
+	"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug --smp "$top" \
+		--timeout "${COREY_BENCH_TIMEOUT:-5400}" --out "$(work_dir)/runs/bench-lockstat" \
+		-- "lockstat-matrix.sh $cpus" | tee "$log" || rc=$?
+	sed -n "s/^result: /corey-debug,/p" "$log" >>"$raw"
+	((rc == 0)) || die "lock_stat run failed (exit $rc); partial results in $res"
+fi
 python3 "$COREY_TOP/scripts/report.py" --aggregate "$raw" "$csv"
 "$COREY_TOP/scripts/plot.sh" "$res"
 ln -sfn "$stamp" "$COREY_TOP/results/latest"
