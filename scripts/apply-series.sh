@@ -22,11 +22,11 @@ git_t() {
 	git -C "$tree" "$@"
 }
 
-mapfile -t patches < <(sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$pdir/series" | grep -v '^$' || true)
+mapfile -t patches < <(series_patches)
 for p in "${patches[@]}"; do
 	[ -r "$pdir/$p" ] || die "patches/series names $p, which does not exist"
 done
-want=$( (cd "$pdir" && cat /dev/null "${patches[@]}") | sha1sum | cut -c1-40)
+want=$(series_hash)
 head=$(git_t rev-parse HEAD)
 base=$(git_t rev-parse corey-base)
 

@@ -21,7 +21,7 @@ for c in $cpus; do
 	((c > top)) && top=$c
 done
 ((top > 0)) || die "CPUS is empty"
-matrix=$(sed -n '/^MATRIX="/,/"$/p' "$COREY_TOP/scripts/guest/bench-matrix.sh" | tr -d '"' | sed 's/^MATRIX=//')
+matrix=$(sh "$COREY_TOP/scripts/guest/bench-matrix.sh" --list)
 for want in ${BENCHES:-}; do
 	found=0
 	for entry in $matrix; do
@@ -29,7 +29,7 @@ for want in ${BENCHES:-}; do
 		"${entry%%:*}" | "$entry") found=1 ;;
 		esac
 	done
-	((found)) || die "BENCHES: '$want' is not in the matrix ($(tr '\n' ' ' <<<"$matrix"))"
+	((found)) || die "BENCHES: '$want' is not in the matrix ($matrix)"
 done
 kernels=${KERNELS:-stock corey}
 for k in $kernels; do
@@ -65,28 +65,28 @@ boots=${BOOTS:-1}
 csv=$res/results.csv
 raw=$res/rounds.csv
 echo 'kernel,benchmark,mode,cpus,metric,value,spread' >"$raw"
+
+# in_vm FLAVOUR LABEL LOG COMMAND: run a guest command, keep its output in
+# LOG and append its "result: " lines to rounds.csv as kernel LABEL.
+in_vm() {
+	local flavour=$1 label=$2 log=$3 rc=0
+
+	"$COREY_TOP/scripts/vm-run.sh" --flavour "$flavour" --smp "$top" \
+		--timeout "${COREY_BENCH_TIMEOUT:-5400}" --out "$(work_dir)/runs/bench-$label" \
+		-- "$4" | tee "$log" || rc=$?
+	sed -n "s/^result: /$label,/p" "$log" >>"$raw"
+	((rc == 0)) || die "$flavour: '$4' failed (exit $rc); partial results in $res"
+}
 for ((boot = 1; boot <= boots; boot++)); do
 	for k in $kernels; do
 		step "benchmarks on $k, boot $boot/$boots, CPUS=\"$cpus\", $rounds round(s)"
-		rc=0
-		log=$res/$k.boot$boot.log
-		"$COREY_TOP/scripts/vm-run.sh" --flavour "$k" --smp "$top" \
-			--timeout "${COREY_BENCH_TIMEOUT:-5400}" --out "$(work_dir)/runs/bench-$k" \
-			-- "BENCHES='${BENCHES:-}' ROUNDS=$rounds bench-matrix.sh $cpus" |
-			tee "$log" || rc=$?
-		sed -n "s/^result: /$k,/p" "$log" >>"$raw"
-		((rc == 0)) || die "benchmarks on $k failed (exit $rc); partial results in $res"
+		in_vm "$k" "$k" "$res/$k.boot$boot.log" \
+			"BENCHES='${BENCHES:-}' ROUNDS=$rounds bench-matrix.sh $cpus"
 	done
 done
 if ((lockstat)); then
 	step "lock bounces per dup+close on corey-debug, CPUS=\"$cpus\""
-	rc=0
-	log=$res/corey-debug.lockstat.log
-	"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug --smp "$top" \
-		--timeout "${COREY_BENCH_TIMEOUT:-5400}" --out "$(work_dir)/runs/bench-lockstat" \
-		-- "lockstat-matrix.sh $cpus" | tee "$log" || rc=$?
-	sed -n "s/^result: /corey-debug,/p" "$log" >>"$raw"
-	((rc == 0)) || die "lock_stat run failed (exit $rc); partial results in $res"
+	in_vm corey-debug corey-debug "$res/corey-debug.lockstat.log" "lockstat-matrix.sh $cpus"
 fi
 python3 "$COREY_TOP/scripts/report.py" --aggregate "$raw" "$csv"
 "$COREY_TOP/scripts/plot.sh" "$res"

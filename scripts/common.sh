@@ -152,6 +152,18 @@ run_logged() {
 	fi
 }
 
+# The patches patches/series names, one per line, in order.
+series_patches() {
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' "$COREY_TOP/patches/series" | grep -v '^$' || true
+}
+
+# What the series is: the hash of its patches' contents in order.  apply
+# and export record it in the worktree's stamp; both must compute it alike.
+series_hash() {
+	(cd "$COREY_TOP/patches" && series_patches | xargs -r cat) |
+		sha1sum | cut -c1-40
+}
+
 # Serialise everything that writes the shared kernel trees and build
 # directories: two checkouts (or make check and make bench) may run at once.
 # Child scripts inherit the lock (COREY_LOCKED) rather than wait for it.

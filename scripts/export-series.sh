@@ -23,10 +23,6 @@ n=$(git_t rev-list --count corey-base..HEAD)
 
 # patches/ may hold work the branch does not (a pull, a hand edit): only
 # overwrite it when it is what the branch was last built from.
-series_hash() {
-	(cd "$pdir" && sed -e 's/#.*//' series | grep -v '^$' | xargs -r cat) |
-		sha1sum | cut -c1-40
-}
 had_hash=none
 [ -r "$tree.series-stamp" ] && read -r had_hash _ <"$tree.series-stamp"
 if [ "$(series_hash)" != "$had_hash" ] && [ "${COREY_FORCE:-0}" != 1 ]; then

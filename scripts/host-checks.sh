@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Checks that need no VM, as TAP: shellcheck on every script, the unit tests
-# of the results report, and each benchmark's --help.  The last line is "host: P passed, F failed".
+# of the results report, and each benchmark's --help.  The last line is
+# "host: P passed, F failed".
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"

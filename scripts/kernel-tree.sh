@@ -23,7 +23,6 @@ if git -C "$src" rev-parse -q --verify corey-base >/dev/null 2>&1 &&
 fi
 lock_cache
 
-
 check_version() {
 	local mk=$1/Makefile v p
 

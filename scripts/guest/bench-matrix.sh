@@ -6,13 +6,20 @@
 # space-separated list of name or name:mode) narrows the matrix; ROUNDS
 # (default 3) repeats it, interleaved, so that a slow phase of the host
 # hits every point alike rather than one of them.
+# "bench-matrix.sh --list" prints the matrix, so the host checks BENCHES
+# against this one definition.
 set -eu
-[ $# -gt 0 ] || { echo "usage: bench-matrix.sh CPU_COUNT..." >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: bench-matrix.sh --list | CPU_COUNT..." >&2; exit 2; }
 
 MATRIX="dupclose:threads dupclose:processes dupclose:uring
 memclone:threads memclone:processes
 mempass:threads mempass:processes
 pfchurn:threads pfchurn:processes"
+if [ "$1" = --list ]; then
+	printf '%s\n' "$MATRIX" | tr '\n' ' '
+	echo
+	exit 0
+fi
 
 selected() {
 	[ -z "${BENCHES:-}" ] && return 0
