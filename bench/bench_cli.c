@@ -21,6 +21,7 @@ enum common_option {
 	OPT_INTERVALS,
 	OPT_INTERVAL_MS,
 	OPT_WARMUP_MS,
+	OPT_OPS_FILE,
 	OPT_HELP,
 	NR_COMMON_OPTIONS,
 };
@@ -31,6 +32,7 @@ static const char *const common_option_names[NR_COMMON_OPTIONS] = {
 	[OPT_INTERVALS] = "intervals",
 	[OPT_INTERVAL_MS] = "interval-ms",
 	[OPT_WARMUP_MS] = "warmup-ms",
+	[OPT_OPS_FILE] = "ops-file",
 	[OPT_HELP] = "help",
 };
 
@@ -125,6 +127,8 @@ static void parse_args(const struct bench_spec *spec, int argc, char **argv,
 
 	memset(args, 0, sizeof(*args));
 	args->spec = spec;
+	args->argc = argc;
+	args->argv = argv;
 	args->intervals = BENCH_DEFAULT_INTERVALS;
 	args->interval_ms = BENCH_DEFAULT_INTERVAL_MS;
 	args->warmup_ms = BENCH_DEFAULT_WARMUP_MS;
@@ -182,6 +186,15 @@ static void parse_args(const struct bench_spec *spec, int argc, char **argv,
 		case OPT_WARMUP_MS:
 			args->warmup_ms = parse_number(spec, "warmup-ms", value,
 						       0, MAX_MS);
+			break;
+		case OPT_OPS_FILE:
+			/* Only a sampled run has one count of operations. */
+			if (!spec->sampled)
+				usage_error(spec, "option '--ops-file' is for "
+					    "sampled benchmarks only");
+			if (!*value)
+				usage_error(spec, "--ops-file: empty path");
+			args->ops_file = value;
 			break;
 		default: {
 			const struct bench_option *opt =

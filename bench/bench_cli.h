@@ -15,6 +15,12 @@
 
 /* Exit status for a malformed command line, as distinct from a failed run. */
 #define BENCH_EXIT_USAGE 2
+/*
+ * Exit status of a mode that needs a kernel feature the running kernel
+ * lacks (kselftest's skip code), so that scripts running one matrix on
+ * stock and Corey kernels can tell "not here" from "broken".
+ */
+#define BENCH_EXIT_UNSUPPORTED 4
 
 #define BENCH_DEFAULT_INTERVALS		5
 #define BENCH_DEFAULT_INTERVAL_MS	500
@@ -72,6 +78,14 @@ struct bench_args {
 	long interval_ms;
 	long warmup_ms;
 	long option[BENCH_MAX_OPTIONS];	/* indexed like spec->options */
+	/*
+	 * --ops-file (sampled benchmarks only): where to write the number of
+	 * operations done over the whole run, or NULL.
+	 */
+	const char *ops_file;
+	/* The command line as given, for modes that re-run it elsewhere. */
+	int argc;
+	char **argv;
 };
 
 /* Parse argv, run the selected mode and return the process exit status. */

@@ -77,6 +77,10 @@ void bench_print_help(const struct bench_spec *spec)
 			 "milliseconds of running before the first interval "
 			 "(default %d)", BENCH_DEFAULT_WARMUP_MS);
 		print_entry("--warmup-ms MS", text);
+		print_entry("--ops-file PATH", "also write the number of "
+			    "operations done over the whole run, warm-up "
+			    "included, to PATH: the denominator for per-operation "
+			    "counts taken around the run, such as lock_stat's");
 	} else {
 		snprintf(text, sizeof(text),
 			 "measured repetitions, after one warm-up (default %d)",
@@ -111,5 +115,6 @@ void bench_print_help(const struct bench_spec *spec)
 		print_entry(spec->metrics[i].name, spec->metrics[i].definition);
 
 	printf("\nExit status: 0 on success, 1 if the run failed, "
-	       "2 on a usage error.\n");
+	       "2 on a usage error,\n%d if the mode needs a kernel feature "
+	       "that this kernel lacks.\n", BENCH_EXIT_UNSUPPORTED);
 }

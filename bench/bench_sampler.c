@@ -2,6 +2,7 @@
 #include "bench_sampler.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "bench_err.h"
@@ -43,6 +44,30 @@ static int sample_rates(struct bench_team *team, const struct bench_args *args,
 	return 0;
 }
 
+/*
+ * The whole run's count, not the sampled intervals': whatever is counted
+ * around the process (lock_stat) also covers the warm-up and the stop.
+ */
+static int write_ops_file(const struct bench_args *args, uint64_t total)
+{
+	FILE *f = fopen(args->ops_file, "w");
+	int err;
+
+	if (!f) {
+		bench_error(args->spec->name, args->ops_file, errno);
+		return -1;
+	}
+	fprintf(f, "%llu\n", (unsigned long long)total);
+	err = ferror(f) ? EIO : 0;
+	if (fclose(f) == EOF && !err)
+		err = errno;
+	if (err) {
+		bench_error(args->spec->name, args->ops_file, err);
+		return -1;
+	}
+	return 0;
+}
+
 int bench_run_sampled(const struct bench_args *args, enum bench_team_kind kind,
 		      bench_worker_fn fn, void *ctx, const char *metric)
 {
@@ -60,8 +85,12 @@ int bench_run_sampled(const struct bench_args *args, enum bench_team_kind kind,
 
 	sampled = sample_rates(team, args, rates);
 	bench_team_stop(team);
-	if (bench_team_wait(team) == 0 && sampled == 0)
-		status = bench_report(args, metric, rates, args->intervals) ? 1 : 0;
+	if (bench_team_wait(team) || sampled)
+		goto out;
+	/* Workers have exited, so the total is final. */
+	if (args->ops_file && write_ops_file(args, bench_team_total(team)))
+		goto out;
+	status = bench_report(args, metric, rates, args->intervals) ? 1 : 0;
 out:
 	bench_team_destroy(team);
 	free(rates);

@@ -15,7 +15,8 @@
  * bench_worker_publish() until bench_worker_stopping().  After
  * args->warmup_ms, the rate of the summed totals is sampled over
  * args->intervals consecutive intervals of args->interval_ms and reported
- * as @metric.  Returns the process exit status.
+ * as @metric.  With args->ops_file, the summed total over the whole run is
+ * written there before the CSV line.  Returns the process exit status.
  */
 int bench_run_sampled(const struct bench_args *args, enum bench_team_kind kind,
 		      bench_worker_fn fn, void *ctx, const char *metric);
