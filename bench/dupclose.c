@@ -2,7 +2,8 @@
 /*
  * dupclose: Corey figure 1 (will-it-scale dup1).  Every worker dups and
  * closes an fd of its own; with threads all of them allocate from one
- * shared fd table, with processes each has its own.
+ * shared fd table, with processes each has its own, with shares each
+ * thread has a private table beside the shared one.
  */
 #include <errno.h>
 #include <sys/eventfd.h>
@@ -13,38 +14,39 @@
 #include "bench_team.h"
 #include "dupclose.h"
 
-#define METRIC	"ops_per_sec"
+int dupclose_loop(struct bench_worker *w, int fd)
+{
+	uint64_t ops = 0;
+
+	if (bench_worker_sync(w))
+		return -1;
+	while (!bench_worker_stopping(w)) {
+		int copy = dup(fd);
+
+		if (copy == -1)
+			return bench_worker_fail(w, "dup", errno);
+		if (close(copy) == -1)
+			return bench_worker_fail(w, "close", errno);
+		bench_worker_publish(w, ++ops);
+	}
+	return 0;
+}
 
 /*
  * An eventfd rather than open("/dev/null"): it needs no filesystem, so
- * the benchmark runs the same in any initramfs.
+ * the benchmark runs the same in any initramfs.  One per worker, never a
+ * shared one: dup takes a reference on the file, and a file shared by all
+ * workers would bounce its reference count whatever the tables do.
  */
-static int dup_close_worker(struct bench_worker *w, void *ctx)
+int dupclose_worker(struct bench_worker *w, void *ctx)
 {
-	uint64_t ops = 0;
-	int fd, err = 0;
+	int fd, err;
 
 	(void)ctx;
 	fd = eventfd(0, EFD_CLOEXEC);
 	if (fd == -1)
 		return bench_worker_fail(w, "eventfd", errno);
-	if (bench_worker_sync(w))
-		goto out;
-
-	while (!bench_worker_stopping(w)) {
-		int copy = dup(fd);
-
-		if (copy == -1) {
-			err = bench_worker_fail(w, "dup", errno);
-			goto out;
-		}
-		if (close(copy) == -1) {
-			err = bench_worker_fail(w, "close", errno);
-			goto out;
-		}
-		bench_worker_publish(w, ++ops);
-	}
-out:
+	err = dupclose_loop(w, fd);
 	if (close(fd) == -1 && !err)
 		err = bench_worker_fail(w, "close", errno);
 	return err;
@@ -52,14 +54,14 @@ out:
 
 static int run_threads(const struct bench_args *args)
 {
-	return bench_run_sampled(args, BENCH_TEAM_THREADS, dup_close_worker,
-				 NULL, METRIC);
+	return bench_run_sampled(args, BENCH_TEAM_THREADS, dupclose_worker,
+				 NULL, DUPCLOSE_METRIC);
 }
 
 static int run_processes(const struct bench_args *args)
 {
-	return bench_run_sampled(args, BENCH_TEAM_PROCESSES, dup_close_worker,
-				 NULL, METRIC);
+	return bench_run_sampled(args, BENCH_TEAM_PROCESSES, dupclose_worker,
+				 NULL, DUPCLOSE_METRIC);
 }
 
 static int run_uring(const struct bench_args *args)
@@ -67,7 +69,7 @@ static int run_uring(const struct bench_args *args)
 	if (dupclose_uring_probe(args))
 		return 1;
 	return bench_run_sampled(args, BENCH_TEAM_THREADS,
-				 dupclose_uring_worker, NULL, METRIC);
+				 dupclose_uring_worker, NULL, DUPCLOSE_METRIC);
 }
 
 static const struct bench_mode modes[] = {
@@ -77,11 +79,20 @@ static const struct bench_mode modes[] = {
 	  run_processes },
 	{ "uring", "threads; dup/close through a private io_uring direct "
 		   "descriptor table each", run_uring },
+	{ "shares", "threads; each creates a private descriptor share, makes "
+		    "it its default allocation share and runs the threads loop "
+		    "in it (needs CONFIG_COREY_SHARES)", dupclose_run_shares },
+	{ "corey-run", "the unmodified threads loop in the dynamically linked "
+		       "copy dupclose-dyn, started under corey-run ($COREY_RUN, "
+		       "default /bin/corey-run), which gives every new thread a "
+		       "private default share (needs CONFIG_COREY_SHARES)",
+	  dupclose_run_corey_run },
 };
 
 static const struct bench_metric metrics[] = {
-	{ METRIC, "dup+close pairs per second, summed over all workers "
-		  "(uring: one IORING_OP_FILES_UPDATE + one close_direct)" },
+	{ DUPCLOSE_METRIC, "dup+close pairs per second, summed over all "
+			   "workers (uring: one IORING_OP_FILES_UPDATE + one "
+			   "close_direct)" },
 };
 
 static const struct bench_spec spec = {
