@@ -39,13 +39,21 @@ for k in $kernels; do
 	esac
 done
 
-# LOCKSTAT=1: also count file_lock bounces per dup+close on corey-debug,
-# which has lock_stat (a machine-independent figure, unlike times).
+# LOCKSTAT=1: also count lock bounces per dup+close on corey-debug, which
+# has lock_stat (a machine-independent figure, unlike times).  The dupclose
+# modes are those BENCHES selects, all of lockstat-matrix.sh's by default.
 lockstat=${LOCKSTAT:-0}
 case "$lockstat" in
 0 | 1) ;;
 *) die "LOCKSTAT '$lockstat' must be 0 or 1" ;;
 esac
+lockstat_modes=
+for want in ${BENCHES:-}; do
+	case "$want" in
+	dupclose) lockstat_modes= && break ;;
+	dupclose:*) lockstat_modes+=" ${want#dupclose:}" ;;
+	esac
+done
 builds=$kernels
 ((lockstat)) && builds+=" corey-debug"
 for k in $builds; do
@@ -64,10 +72,13 @@ boots=${BOOTS:-1}
 [[ $boots =~ ^[1-9][0-9]*$ ]] || die "BOOTS '$boots' is not a positive integer"
 csv=$res/results.csv
 raw=$res/rounds.csv
+skips=$res/skipped.csv
 echo 'kernel,benchmark,mode,cpus,metric,value,spread' >"$raw"
+echo 'kernel,benchmark,mode,reason' >"$skips"
 
 # in_vm FLAVOUR LABEL LOG COMMAND: run a guest command, keep its output in
-# LOG and append its "result: " lines to rounds.csv as kernel LABEL.
+# LOG and append its "result: " lines to rounds.csv and its "skip: " lines
+# (modes the kernel lacks a feature for) to skipped.csv, as kernel LABEL.
 in_vm() {
 	local flavour=$1 label=$2 log=$3 rc=0
 
@@ -75,6 +86,7 @@ in_vm() {
 		--timeout "${COREY_BENCH_TIMEOUT:-5400}" --out "$(work_dir)/runs/bench-$label" \
 		-- "$4" | tee "$log" || rc=$?
 	sed -n "s/^result: /$label,/p" "$log" >>"$raw"
+	sed -n "s/^skip: /$label,/p" "$log" | sort -u >>"$skips"
 	((rc == 0)) || die "$flavour: '$4' failed (exit $rc); partial results in $res"
 }
 for ((boot = 1; boot <= boots; boot++)); do
@@ -86,8 +98,14 @@ for ((boot = 1; boot <= boots; boot++)); do
 done
 if ((lockstat)); then
 	step "lock bounces per dup+close on corey-debug, CPUS=\"$cpus\""
-	in_vm corey-debug corey-debug "$res/corey-debug.lockstat.log" "lockstat-matrix.sh $cpus"
+	cmd="lockstat-matrix.sh $cpus"
+	[ -n "$lockstat_modes" ] && cmd="LOCKSTAT_MODES='${lockstat_modes# }' $cmd"
+	in_vm corey-debug corey-debug "$res/corey-debug.lockstat.log" "$cmd"
 fi
+# Modes a kernel lacks a feature for are skipped, not failed: say which.
+while IFS=, read -r k b m why; do
+	step "skipped on $k: $b $m ($why)"
+done < <(tail -n +2 "$skips" | sort -u)
 python3 "$COREY_TOP/scripts/report.py" --aggregate "$raw" "$csv"
 "$COREY_TOP/scripts/plot.sh" "$res"
 ln -sfn "$stamp" "$COREY_TOP/results/latest"
