@@ -23,7 +23,14 @@ When RESULTS_DIR has rounds.csv (make bench, ROUNDS interleaved in one
 boot), efficiency is computed within each round, from points measured
 minutes apart in the same boot, and the summary gives the median over the
 rounds with their range: the emulator drifts between slower and faster
-phases over a run, which a ratio of two overall medians would mix in.
+phases over a run, which a ratio of two overall medians would mix in.  The
+same holds for the ratios between two modes of one boot (shares against
+threads, shares against io_uring).
+
+Lock bounces per dup+close (LOCKSTAT=1) get their own table: the sum over
+the file_lock classes (file_lock_bounces_per_op) and every lock class that
+bounced (bounces_per_op:CLASS).  skipped.csv lists the modes a kernel
+lacked a feature for; the summary names them.
 """
 import csv
 import os
@@ -35,6 +42,23 @@ THROUGHPUT = {"ops_per_sec", "pages_per_sec"}
 TIME_PER_WORKER = {"ns_per_page"}
 TIME_SERIAL = {"seconds"}
 HEADER = ["kernel", "benchmark", "mode", "cpus", "metric", "value", "spread"]
+SKIP_HEADER = ["kernel", "benchmark", "mode", "reason"]
+
+FILE_LOCK_BOUNCES = "file_lock_bounces_per_op"
+CLASS_BOUNCES = "bounces_per_op:"  # followed by the lock class's name
+# Classes bouncing less than this per dup+close at every CPU count are
+# counted, not listed, in the summary: background work of the kernel (timers,
+# RCU) bounces a few locks during any run.  results.csv keeps them all.
+BOUNCES_LISTED = 0.001
+
+# The issue's goals for dupclose in a private share (docs/shares.md):
+# one thread within 3% of threads on share 0, and no slower than io_uring.
+SHARES_VS_THREADS_GOAL = 0.97   # ops_per_sec ratio at 1 CPU, at least
+SHARES_VS_URING_GOAL = 1.0      # time per op ratio at 1 CPU, at most
+
+
+def is_lock_metric(metric):
+    return metric == FILE_LOCK_BOUNCES or metric.startswith(CLASS_BOUNCES)
 
 
 def efficiency(metric, n, v1, vn):
@@ -59,6 +83,18 @@ def load_rows(lines, where="<rows>"):
     return rows
 
 
+def load_skipped(path):
+    """Rows of skipped.csv (kernel, benchmark, mode, reason)."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or rows[0] != SKIP_HEADER:
+        sys.exit(f"report: {path}: header is {rows[0] if rows else None}, expected {SKIP_HEADER}")
+    for lineno, row in enumerate(rows[1:], start=2):
+        if len(row) != len(SKIP_HEADER):
+            sys.exit(f"report: {path}:{lineno}: {len(row)} fields, expected {len(SKIP_HEADER)}")
+    return [tuple(r) for r in rows[1:]]
+
+
 def load(path):
     with open(path, newline="") as f:
         header = next(csv.reader([f.readline()]), None)
@@ -81,11 +117,26 @@ def median(values):
     return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
 
 
+def round_series(rounds):
+    """(kernel, bench, mode, metric, cpus) -> values in round order."""
+    seen = defaultdict(list)
+    for k, b, m, c, metric, v, s in rounds or []:
+        seen[(k, b, m, metric, c)].append(v)
+    return seen
+
+
+def round_ratios(seen, key, ref_key):
+    """[value / reference in round r], pairing the rounds of one boot, or
+    None when the two points were not measured in the same rounds."""
+    vals, refs = seen.get(key), seen.get(ref_key)
+    if not vals or not refs or len(vals) != len(refs) or min(refs) <= 0:
+        return None
+    return [v / r for v, r in zip(vals, refs)]
+
+
 def round_efficiencies(rounds):
     """(kernel, bench, mode, metric) -> cpus -> [efficiency in round r]."""
-    seen = defaultdict(list)  # (k, b, m, metric, cpus) -> values in round order
-    for k, b, m, c, metric, v, s in rounds:
-        seen[(k, b, m, metric, c)].append(v)
+    seen = round_series(rounds)
     effs = defaultdict(dict)
     for (k, b, m, metric, c), vals in seen.items():
         ones = seen.get((k, b, m, metric, 1))
@@ -97,10 +148,11 @@ def round_efficiencies(rounds):
     return effs
 
 
-def summary(rows, out, rounds=None):
+def summary(rows, out, rounds=None, skipped=None):
     lines = defaultdict(dict)  # (kernel, bench, mode, metric) -> cpus -> (v, s)
     for k, b, m, c, metric, v, s in rows:
         lines[(k, b, m, metric)][c] = (v, s)
+    seen = round_series(rounds)
     per_round = round_efficiencies(rounds) if rounds else {}
     cpus = sorted({r[3] for r in rows})
     with open(out, "w") as f:
@@ -119,6 +171,8 @@ def summary(rows, out, rounds=None):
         head += [f"eff@{c}" for c in cpus if c > 1]
         rows = []
         for key in sorted(lines):
+            if is_lock_metric(key[3]):
+                continue
             pts = lines[key]
             cells = list(key)
             for c in cpus:
@@ -137,7 +191,11 @@ def summary(rows, out, rounds=None):
             rows.append(cells)
         write_table(f, head, rows)
         ratios(lines, cpus, f)
+        shares_vs_threads(lines, seen, cpus, f)
+        shares_vs_uring(lines, seen, f)
         kernels(lines, cpus, f)
+        lock_bounces(lines, cpus, f)
+        skips(skipped, f)
 
 
 def cpu_heads(cpus):
@@ -166,6 +224,159 @@ def ratio_rows(lines, cpus, keys, fmt_ratio):
     return rows
 
 
+def ratio_cell(per_round, overall):
+    """The per-round ratios' median (min-max), else the overall one."""
+    if per_round:
+        return f"{median(per_round):.3f} ({min(per_round):.3f}-{max(per_round):.3f})"
+    return f"{overall:.3f}" if overall is not None else "-"
+
+
+def verdict(per_round, overall, ok):
+    """Whether a goal is met: in how many rounds, or by the one value."""
+    if per_round:
+        return f"met in {sum(1 for r in per_round if ok(r))}/{len(per_round)} rounds"
+    if overall is None:
+        return "-"
+    return "met" if ok(overall) else "not met"
+
+
+def point(lines, key, c):
+    pts = lines.get(key, {})
+    return pts[c][0] if c in pts else None
+
+
+def mode_ratio(lines, seen, num, den, c):
+    """(per-round ratios, ratio of medians) of two dupclose ops_per_sec
+    points (kernel, mode) at c CPUs; (None, None) if one is missing."""
+    a = point(lines, (num[0], "dupclose", num[1], "ops_per_sec"), c)
+    b = point(lines, (den[0], "dupclose", den[1], "ops_per_sec"), c)
+    if a is None or b is None or b <= 0:
+        return None, None
+    per_round = None
+    if num[0] == den[0]:  # rounds pair up only within one kernel's boots
+        per_round = round_ratios(seen, (num[0], "dupclose", num[1], "ops_per_sec", c),
+                                 (den[0], "dupclose", den[1], "ops_per_sec", c))
+    return per_round, a / b
+
+
+def shares_vs_threads(lines, seen, cpus, f):
+    """dupclose in a share (shares, corey-run) against threads on share 0."""
+    with_shares = sorted({k for k, b, m, metric in lines
+                          if b == "dupclose" and m in ("shares", "corey-run")})
+    rows = []
+    for k in with_shares:
+        refs = [((k, "threads"), "threads")]
+        if k != "stock" and ("stock", "dupclose", "threads", "ops_per_sec") in lines:
+            refs.append((("stock", "threads"), "stock threads"))
+        for mode in ("shares", "corey-run"):
+            if (k, "dupclose", mode, "ops_per_sec") not in lines:
+                continue
+            for ref, ref_label in refs:
+                cells = [k, f"{mode} / {ref_label}"]
+                for c in cpus:
+                    per_round, overall = mode_ratio(lines, seen, (k, mode), ref, c)
+                    cells.append(ratio_cell(per_round, overall))
+                per_round, overall = mode_ratio(lines, seen, (k, mode), ref, 1)
+                cells.append(verdict(per_round, overall,
+                                     lambda r: r >= SHARES_VS_THREADS_GOAL))
+                rows.append(cells)
+    if not rows:
+        return
+    f.write("\n## Shares against threads (dupclose)\n\n")
+    f.write("dup+close pairs per second in a private share (`shares`: the "
+            "benchmark sets it up; `corey-run`: the unmodified threads loop "
+            "under corey-run) / pairs per second of threads on the process's "
+            "table, at the same CPU count.  Against the same kernel's threads "
+            "the ratio is taken within each round and given as the median "
+            "(min-max) over the rounds; against stock threads it is the ratio "
+            "of the overall medians, fair only with `BOOTS=n`.  Goal at 1 CPU: "
+            f"at least {SHARES_VS_THREADS_GOAL:.2f} (within 3% of threads).\n\n")
+    write_table(f, ["kernel", "ratio"] + cpu_heads(cpus)
+                + [f"goal at 1 CPU (>= {SHARES_VS_THREADS_GOAL:.2f})"], rows)
+
+
+def shares_vs_uring(lines, seen, f):
+    """Time per dup+close on one CPU, shares against io_uring."""
+    modes = ("threads", "uring", "shares", "corey-run")
+    rows = []
+    for k in sorted({key[0] for key in lines}):
+        if (k, "dupclose", "shares", "ops_per_sec") not in lines:
+            continue
+        cells = [k]
+        for m in modes:
+            v = point(lines, (k, "dupclose", m, "ops_per_sec"), 1)
+            cells.append(fmt(1e9 / v) if v else "-")
+        # Time ratio shares / uring is the rate ratio uring / shares.
+        per_round, overall = mode_ratio(lines, seen, (k, "uring"), (k, "shares"), 1)
+        cells.append(ratio_cell(per_round, overall))
+        cells.append(verdict(per_round, overall, lambda r: r <= SHARES_VS_URING_GOAL))
+        rows.append(cells)
+    if not rows:
+        return
+    f.write("\n## Shares against io_uring, 1 CPU, per op (dupclose)\n\n")
+    f.write("Nanoseconds per dup+close on one CPU (10^9 / ops_per_sec at 1 CPU; "
+            "under TCG only the ratios mean anything).  `uring` is a private "
+            "io_uring direct-descriptor table, the peer a user would pick "
+            "today.  The ratio is time in a share / time with io_uring, "
+            "within each round, median (min-max) over the rounds.  Goal: at "
+            f"most {SHARES_VS_URING_GOAL:.2f} (no slower than io_uring).\n\n")
+    write_table(f, ["kernel"] + [f"{m} ns/op" for m in modes]
+                + ["shares / uring (time)", f"goal (<= {SHARES_VS_URING_GOAL:.2f})"], rows)
+
+
+def fmt_bounces(v):
+    if v == 0:
+        return "0"
+    return f"{v:.4f}" if v >= 0.00005 else "<0.0001"
+
+
+def lock_bounces(lines, cpus, f):
+    """Lock bounces per dup+close, per kernel and mode (LOCKSTAT=1)."""
+    rows, hidden = [], 0
+    for key in sorted(lines, key=lambda k: (k[0], k[1], k[2], k[3] != FILE_LOCK_BOUNCES,
+                                            -max(v for v, _ in lines[k].values()), k[3])):
+        k, b, m, metric = key
+        if not is_lock_metric(metric):
+            continue
+        pts = lines[key]
+        if metric == FILE_LOCK_BOUNCES:
+            name = "file_lock, all tables"
+        elif max(v for v, _ in pts.values()) >= BOUNCES_LISTED:
+            name = f"`{metric[len(CLASS_BOUNCES):]}`"
+        else:
+            hidden += 1
+            continue
+        # lock_stat lists a class that did not bounce with 0, or not at all:
+        # where the run happened, a class missing from it bounced 0 times.
+        ran = lines.get((k, b, m, FILE_LOCK_BOUNCES), {})
+        rows.append([k, b, m, name] + [fmt_bounces(pts[c][0]) if c in pts else
+                                        "0" if c in ran else "-" for c in cpus])
+    if not rows:
+        return
+    f.write("\n## Lock bounces per operation (lock_stat)\n\n")
+    f.write("Acquisitions of a lock that found it last taken on another CPU "
+            "(lock_stat's acq-bounces), per dup+close pair of the whole run, "
+            "from one run under lock_stat: a count that does not depend on the "
+            "machine.  lock_stat decides a bounce per lock instance and sums per "
+            "class, so the private shares' tables, instances of the same "
+            "`&newf->file_lock` class as the process's, still give a real "
+            "figure: 0 means no table was taken by two CPUs.  First the sum over "
+            "the file_lock classes, then each class with at least "
+            f"{BOUNCES_LISTED} bounces per op at some CPU count")
+    f.write(f"; {hidden} other class{'es' if hidden != 1 else ''} bounced less "
+            "(results.csv has them all).\n\n" if hidden else ".\n\n")
+    write_table(f, ["kernel", "benchmark", "mode", "lock class"] + cpu_heads(cpus), rows)
+
+
+def skips(skipped, f):
+    if not skipped:
+        return
+    f.write("\n## Skipped\n\n")
+    f.write("Modes the kernel lacks a feature for (exit status 4): not run, "
+            "not failed.\n\n")
+    write_table(f, SKIP_HEADER, [list(r) for r in sorted(set(skipped))])
+
+
 def kernels(lines, cpus, f):
     """Each corey point against the same stock point (medians over all
     rounds of all boots; make bench BOOTS=n alternates the two kernels)."""
@@ -177,7 +388,10 @@ def kernels(lines, cpus, f):
     f.write("\n## Against stock\n\n")
     f.write("Value on this kernel / value on stock, same benchmark, mode and CPU "
             "count.  Only boots alternated with `BOOTS=n` make this a fair "
-            "comparison: one boot of each can differ by more than the effect.\n\n")
+            "comparison: one boot of each can differ by more than the effect.  "
+            "The modes that do not use Corey's features (dupclose threads, "
+            "processes and uring among them) show what the series costs code "
+            "that ignores it.\n\n")
     write_table(f, ["kernel", "benchmark", "mode", "metric"] + cpu_heads(cpus), rows)
 
 
@@ -197,6 +411,8 @@ def ratios(lines, cpus, f):
 def plots(rows, outdir):
     by_bench = defaultdict(lambda: defaultdict(dict))
     for k, b, m, c, metric, v, s in rows:
+        if metric.startswith(CLASS_BOUNCES):  # a table's worth, not a plot's
+            continue
         by_bench[b][metric].setdefault(f"{k} {m}", []).append((c, v, s))
     datadir = os.path.join(outdir, "plotdata")
     os.makedirs(datadir, exist_ok=True)
@@ -263,7 +479,9 @@ def main():
         sys.exit(f"report: {outdir}/results.csv has no results")
     rounds_csv = os.path.join(outdir, "rounds.csv")
     rounds = load(rounds_csv) if os.path.exists(rounds_csv) else None
-    summary(rows, os.path.join(outdir, "summary.md"), rounds)
+    skipped_csv = os.path.join(outdir, "skipped.csv")
+    skipped = load_skipped(skipped_csv) if os.path.exists(skipped_csv) else None
+    summary(rows, os.path.join(outdir, "summary.md"), rounds, skipped)
     plots(rows, outdir)
 
 
