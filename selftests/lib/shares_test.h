@@ -10,6 +10,7 @@
 #define SELFTESTS_SHARES_TEST_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
 #include "kselftest_harness.h"
