@@ -48,7 +48,7 @@ apply-series: deps
 export-series: deps
 	@COREY_FORCE=$(FORCE) $(S)/export-series.sh
 
-## make user             build the static benchmarks and selftests
+## make user             build the benchmarks, selftests, libcorey and corey-run
 user: deps
 	@$(S)/build-user.sh >/dev/null
 

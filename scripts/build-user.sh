@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the statically linked programs that run in the VM (benchmarks and
-# selftests) into the cache.  Prints the output directory.
+# Build the programs that run in the VM into the cache: the statically
+# linked benchmarks and selftests, and libcorey with corey-run and its test
+# program (dynamically linked; mkinitramfs.sh adds their libraries).
+# Prints the output directory.
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
@@ -10,11 +12,13 @@ require_tree
 
 src=$("$COREY_TOP/scripts/kernel-tree.sh")
 out=$(work_dir)/user
-mkdir -p "$out/bench" "$out/selftests"
-step "build benchmarks and selftests"
+mkdir -p "$out/bench" "$out/selftests" "$out/userlib"
+step "build benchmarks, selftests and userlib"
 run_logged "$out/bench.log" "bench build" \
 	make -C "$COREY_TOP/bench" O="$out/bench" -j"$(host_cpus)"
 run_logged "$out/selftests.log" "selftests build" \
 	make -C "$COREY_TOP/selftests" O="$out/selftests" -j"$(host_cpus)" \
 	KSELFTEST_DIR="$src/tools/testing/selftests"
+run_logged "$out/userlib.log" "userlib build" \
+	userlib_make -j"$(host_cpus)" all tests
 printf '%s\n' "$out"

@@ -76,6 +76,15 @@ work_dir() {
 	printf '%s/work/%s\n' "$COREY_CACHE" "$key"
 }
 
+# make in userlib/, building into this checkout's user/userlib.  Built for
+# the VM's layout, installed under /usr: corey-run then looks for its
+# library in /usr/lib/corey, where the initramfs puts it.  Everything that
+# builds or tests userlib goes through here, so no two callers disagree on
+# PREFIX (which would rebuild corey-run back and forth).
+userlib_make() {
+	make -C "$COREY_TOP/userlib" O="$(work_dir)/user/userlib" PREFIX=/usr "$@"
+}
+
 # The kernel source identity: one pristine git tree per source, so a KSRC
 # tree and Debian's tarball never share a build directory.
 tree_id() {

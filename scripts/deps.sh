@@ -13,6 +13,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static
 	liburing-dev libnuma-dev
 	gnuplot-nox shellcheck
+	pkgconf groff-base
 )
 
 missing=()
