@@ -278,22 +278,22 @@ TEST(allocating_ops_ignore_the_default_share)
 	io_uring_queue_exit(&ring);
 }
 
-TEST(ring_fd_in_the_default_share)
+TEST(ring_entered_through_a_tagged_fd)
 {
 	struct io_uring_cqe *cqe;
 	struct io_uring_sqe *sqe;
 	struct io_uring ring;
-	int p, ret;
+	int p, t, ret, null, err;
+	struct worker w;
 
 	p = corey_share_create_raw(0, 0);
 	ASSERT_LT(0, p);
-	ASSERT_EQ(0, corey_set_alloc_share_raw(p));
-	ret = io_uring_queue_init(8, &ring, 0);
-	ASSERT_EQ(0, ret) TH_LOG("io_uring_queue_init: %s",
-				 strerrorname_np(-ret));
-	/* io_uring_setup allocates like any other call; the ring is mapped
-	 * and entered through the tagged number */
-	EXPECT_EQ(COREY_FD(p, 0), ring.ring_fd);
+	ASSERT_EQ(0, io_uring_queue_init(8, &ring, 0));
+	/* move the ring's descriptor into our private share */
+	t = COREY_FD(p, 0);
+	ASSERT_EQ(t, dup3(ring.ring_fd, t, O_CLOEXEC));
+	ASSERT_EQ(0, close(ring.ring_fd));
+	ring.ring_fd = ring.enter_ring_fd = t;
 
 	sqe = io_uring_get_sqe(&ring);
 	ASSERT_NE(NULL, sqe);
@@ -304,8 +304,19 @@ TEST(ring_fd_in_the_default_share)
 	EXPECT_EQ(42, cqe->user_data);
 	EXPECT_EQ(0, cqe->res);
 	io_uring_cqe_seen(&ring, cqe);
+	null = open_null();
+	ASSERT_LE(0, null);
+	ret = io_uring_register_files(&ring, &null, 1);
+	EXPECT_EQ(0, ret) TH_LOG("register_files: %s", strerrorname_np(-ret));
+
+	/* another thread cannot enter it */
+	ASSERT_EQ(0, worker_start(&w));
+	ret = WORKER_SYSCALL(&w, &err, SYS_io_uring_enter, t, 0, 0, 0, 0, 0);
+	ASSERT_WORKER_ERRNO(EBADF, ret, err, "io_uring_enter on our private ring fd");
+	worker_stop(&w);
+
 	io_uring_queue_exit(&ring);
-	EXPECT_ERRNO(EBADF, fcntl(COREY_FD(p, 0), F_GETFD));
+	EXPECT_ERRNO(EBADF, fcntl(t, F_GETFD));
 }
 
 COREY_SHARES_TEST_MAIN
