@@ -14,34 +14,17 @@
 
 #include "corey_shares.h"
 
-#ifdef __NR_corey_share_create
 int corey_share_create_raw(unsigned int share, unsigned int flags)
 {
-	return syscall(__NR_corey_share_create, share, flags);
+	return syscall(__NR_corey_share_create, (unsigned long)share,
+		       (unsigned long)flags);
 }
 
 int corey_share_destroy_raw(unsigned int share, unsigned int flags)
 {
-	return syscall(__NR_corey_share_destroy, share, flags);
+	return syscall(__NR_corey_share_destroy, (unsigned long)share,
+		       (unsigned long)flags);
 }
-#else
-/* Only x86_64 has the calls wired (include/uapi/linux/corey.h). */
-int corey_share_create_raw(unsigned int share, unsigned int flags)
-{
-	(void)share;
-	(void)flags;
-	errno = ENOSYS;
-	return -1;
-}
-
-int corey_share_destroy_raw(unsigned int share, unsigned int flags)
-{
-	(void)share;
-	(void)flags;
-	errno = ENOSYS;
-	return -1;
-}
-#endif
 
 int corey_set_alloc_share_raw(unsigned long share)
 {

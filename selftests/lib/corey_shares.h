@@ -18,6 +18,14 @@
 
 #include <linux/corey.h>
 
+/* Only x86_64 wires the calls; elsewhere syscall(-1) fails with ENOSYS. */
+#ifndef __NR_corey_share_create
+#define __NR_corey_share_create (-1)
+#endif
+#ifndef __NR_corey_share_destroy
+#define __NR_corey_share_destroy (-1)
+#endif
+
 int corey_share_create_raw(unsigned int share, unsigned int flags);
 int corey_share_destroy_raw(unsigned int share, unsigned int flags);
 
