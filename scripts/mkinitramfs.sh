@@ -3,10 +3,11 @@
 #
 # mkinitramfs.sh FLAVOUR: the VM's root filesystem as an uncompressed cpio:
 # busybox, our init, the static benchmarks and selftests, the flavour's
-# out-of-tree modules, and corey-run: /bin/corey-run, its library and test
-# program in /usr/lib/corey, and the dynamic loader with the shared
-# libraries that every dynamically linked program here needs (so that
-# `corey-run /bench/<dynamic build>` works too).  Prints the archive's path.
+# out-of-tree modules, and corey-run: /bin/corey-run, its library and
+# userlib's test programs (thread_fds, api_test) in /usr/lib/corey, and the
+# dynamic loader with the shared libraries that every dynamically linked
+# program here needs (so that `corey-run /bench/<dynamic build>` works
+# too).  Prints the archive's path.
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
@@ -64,6 +65,7 @@ find "$user/bench" "$user/selftests" -maxdepth 1 -type f -perm -u+x |
 install -m 755 "$user/userlib/corey-run" "$root/bin/corey-run"
 install -m 755 "$user/userlib/libcorey-run.so" "$user/userlib/tests/thread_fds" \
 	"$root/usr/lib/corey/"
+install -m 755 "$user/userlib/tests/api_test-static" "$root/usr/lib/corey/api_test"
 copy_shared_libraries "$root"
 if [ "$flavour" != stock ]; then
 	find "$(work_dir)/modules/$flavour/src" -name '*.ko' \
