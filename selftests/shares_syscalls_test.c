@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -787,7 +786,6 @@ TEST(default_share_tags_every_allocation)
 	x = syscall(SYS_pidfd_open, getpid(), 0);
 	EXPECT_NEXT(x);
 	EXPECT_NEXT(syscall(SYS_pidfd_getfd, x, a, 0));
-	EXPECT_NEXT(inotify_init1(IN_CLOEXEC));
 	EXPECT_NEXT(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp));
 	EXPECT_NEXT(sp[0]);
