@@ -427,11 +427,18 @@ TEST(dup2_target_errors)
 		COREY_FD(p, 64),		/* slot at the limit */
 		COREY_FD(p, COREY_FD_SLOT_MASK),
 	};
-	for (i = 0; i < (int)ARRAY_SIZE(bad); i++) {
-		TH_LOG("target %#x", bad[i]);
-		EXPECT_ERRNO(EBADF, dup2(fd, bad[i]));
-		EXPECT_ERRNO(EBADF, dup3(fd, bad[i], 0));
-		EXPECT_ERRNO(EBADF, dup3(fd, bad[i], O_CLOEXEC));
+	for (i = 0; i < (int)ARRAY_SIZE(bad) * 3; i++) {
+		int target = bad[i / 3], e;
+
+		errno = 0;
+		ret = i % 3 == 0 ? dup2(fd, target) :
+		      dup3(fd, target, i % 3 == 1 ? 0 : O_CLOEXEC);
+		e = errno;
+		EXPECT_EQ(-1, ret) TH_LOG("%s onto %#x succeeded",
+					  i % 3 ? "dup3" : "dup2", target);
+		EXPECT_EQ(EBADF, e) TH_LOG("%s onto %#x: %s, want EBADF",
+					   i % 3 ? "dup3" : "dup2", target,
+					   strerrorname_np(e));
 	}
 
 	ASSERT_EQ(COREY_FD(p, 63), dup2(fd, COREY_FD(p, 63)));
