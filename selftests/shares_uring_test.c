@@ -35,13 +35,15 @@ static int submit_and_wait(struct io_uring *ring, int *res)
 	int ret;
 
 	/*
-	 * With SQPOLL, io_uring_submit() counts what the SQ thread has not
-	 * consumed yet, so a fast SQ thread makes it 0.
+	 * With SQPOLL, io_uring_submit() counts the entries the SQ thread
+	 * has not yet marked consumed: 0 if it was fast, 2 if it has not
+	 * yet moved the head past the previous entry (whose completion we
+	 * already saw).  Only the completion tells.
 	 */
 	ret = io_uring_submit(ring);
 	if (ret < 0)
 		return ret;
-	if (ret != 1 && !(ret == 0 && (ring->flags & IORING_SETUP_SQPOLL)))
+	if (ret != 1 && !(ring->flags & IORING_SETUP_SQPOLL))
 		return -EIO;
 	ret = io_uring_wait_cqe(ring, &cqe);
 	if (ret)
