@@ -24,8 +24,12 @@ smp=${COREY_CHECK_SMP:-$(host_cpus)}
 vm_rc=0 built=0
 : >"$log/vm.tap"
 step "kernel corey-debug"
+series_rc=0
+: >"$log/series.tap"
 if "$COREY_TOP/scripts/build-kernel.sh" corey-debug; then
 	built=1
+	step "series checks"
+	"$COREY_TOP/scripts/series-checks.sh" | tee "$log/series.tap" || series_rc=$?
 	step "selftests in the corey-debug VM ($smp CPUs)"
 	"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug --smp "$smp" \
 		--timeout "${COREY_CHECK_TIMEOUT:-1800}" --append "numa=fake=2" \
@@ -65,6 +69,11 @@ count() {
 }
 hp=$(count host passed "$log/host.tap")
 hf=$(count host failed "$log/host.tap")
+sp=$(count series passed "$log/series.tap")
+sf=$(count series failed "$log/series.tap")
+if ((built)) && [ -z "$sf" ]; then
+	sf=1 # the series checks never reached their summary
+fi
 vp=$(count selftests passed "$log/vm.tap")
 vf=$(count selftests failed "$log/vm.tap")
 vs=$(count selftests skipped "$log/vm.tap")
@@ -72,9 +81,9 @@ if [ -z "$vp" ] || [ -z "$vf" ]; then
 	# The VM never got to its summary (build, boot or runner failure).
 	vp=0 vf=1 vs=0
 fi
-pass=$((${hp:-0} + vp + runner_n - runner_fail))
-fail=$((${hf:-1} + vf + runner_fail))
-if ((fail == 0)) && ((host_rc != 0 || vm_rc != 0)); then
+pass=$((${hp:-0} + ${sp:-0} + vp + runner_n - runner_fail))
+fail=$((${hf:-1} + ${sf:-0} + vf + runner_fail))
+if ((fail == 0)) && ((host_rc != 0 || series_rc != 0 || vm_rc != 0)); then
 	fail=1 # e.g. a splat after every test passed
 fi
 printf 'check: %d passed, %d failed, %d skipped\n' "$pass" "$fail" "${vs:-0}"

@@ -14,6 +14,7 @@ PACKAGES=(
 	liburing-dev libnuma-dev
 	gnuplot-nox shellcheck
 	pkgconf groff-base
+	python3-ply python3-git
 )
 
 missing=()
