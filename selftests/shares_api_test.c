@@ -10,6 +10,8 @@
  * created no share, so indexes are predictable: the first create(0) is 1.
  */
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -311,6 +313,103 @@ TEST(default_share_holds_rlimit_nofile_descriptors)
 	ASSERT_EQ(0, corey_set_alloc_share_raw(0));
 	i = ASSERT_OK(open_null());
 	EXPECT_FALSE(COREY_FD_IS_TAGGED(i));
+}
+
+/*
+ * fs.nr_open: the budget every share's table capacity is charged to, and
+ * the cap that keeps share-0 numbers below the tag.  The sysctl is
+ * global, so the fixture puts the old value back whatever happens.
+ */
+#define NR_OPEN "/proc/sys/fs/nr_open"
+
+static int write_nr_open(unsigned long v)
+{
+	char buf[32];
+	int fd, len, ret = 0;
+
+	fd = open(NR_OPEN, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%lu\n", v);
+	if (write(fd, buf, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static long read_nr_open(void)
+{
+	char buf[32];
+	ssize_t n = read_proc_file(NR_OPEN, buf, sizeof(buf));
+
+	return n < 0 ? n : strtol(buf, NULL, 10);
+}
+
+FIXTURE(nr_open) {
+	long saved;
+};
+
+FIXTURE_SETUP(nr_open)
+{
+	self->saved = -1;
+	if (geteuid())
+		SKIP(return, "writing fs.nr_open needs root");
+	self->saved = read_nr_open();
+	ASSERT_LT(0, self->saved);
+}
+
+FIXTURE_TEARDOWN(nr_open)
+{
+	if (self->saved > 0)
+		EXPECT_EQ(0, write_nr_open(self->saved));
+}
+
+TEST_F(nr_open, capped_below_the_tag)
+{
+	EXPECT_EQ(-EINVAL, write_nr_open(COREY_FD_TAG - 63));
+	EXPECT_EQ(-EINVAL, write_nr_open(COREY_FD_TAG));
+	ASSERT_EQ(0, write_nr_open(COREY_FD_TAG - 64));
+	EXPECT_EQ((long)COREY_FD_TAG - 64, read_nr_open());
+}
+
+TEST_F(nr_open, shares_cannot_multiply_the_limit)
+{
+	const int nr_open = 1024, nshares = 4;
+	int fd, i, n, total = 0, s[4];
+
+	if (set_nofile(nr_open))
+		SKIP(return, "RLIMIT_NOFILE cannot be raised to %d", nr_open);
+	fd = open_null();
+	ASSERT_LE(0, fd);
+	for (i = 0; i < nshares; i++) {
+		s[i] = corey_share_create_raw(0, COREY_SHARE_SHARED);
+		ASSERT_LT(0, s[i]);
+	}
+	ASSERT_EQ(0, write_nr_open(nr_open));
+
+	/* fill every share until it cannot grow: one budget for all */
+	for (i = 0; i < nshares; i++) {
+		for (n = 0;; n++) {
+			int ret = fcntl(fd, F_DUPFD, COREY_FD(s[i], 0));
+
+			if (ret < 0) {
+				ASSERT_EQ(EMFILE, errno) TH_LOG("share %d", i);
+				break;
+			}
+			ASSERT_EQ(COREY_FD(s[i], n), ret);
+		}
+		/* a share's first table is always usable */
+		EXPECT_LE(64, n) TH_LOG("share %d held %d", i, n);
+		total += n;
+	}
+	TH_LOG("%d shares held %d descriptors under fs.nr_open = %d",
+	       nshares, total, nr_open);
+	EXPECT_GE(nr_open, total);
+
+	/* destroying one gives its capacity back */
+	ASSERT_EQ(0, corey_share_destroy_raw(s[0], 0));
+	n = fcntl(fd, F_DUPFD, COREY_FD(s[1], 0));
+	EXPECT_LT(0, n) TH_LOG("after destroy: %s", strerrorname_np(errno));
 }
 
 /* ---- add-object: F_DUPFD with a tagged floor ---- */
