@@ -6,7 +6,8 @@
  * destroys COREY_SHARE_CLOEXEC shares and other threads' private shares
  * and resets the default share; unshare(CLONE_FILES) and
  * close_range(CLOSE_RANGE_UNSHARE) copy the visible shares and destroy
- * the caller's private ones in the old table.
+ * the caller's private ones in the old table; a CLONE_FILES child process
+ * shares the registry.
  *
  * Closing is observed through pipes: when the only write end of a pipe
  * lives in a share, the reader sees EOF exactly when the share's
@@ -316,6 +317,62 @@ TEST(fork_copies_the_callers_visible_shares)
 	ret = WORKER_SYSCALL(&w, &err, SYS_fcntl, COREY_FD(q, 0), F_GETFD);
 	EXPECT_EQ(0, ret);
 	worker_stop(&w);
+}
+
+/* ---- a CLONE_FILES child process ---- */
+
+/*
+ * A child process created with CLONE_FILES shares share 0, hence the
+ * registry: it sees the shared shares, not our private ones, finds their
+ * indexes taken, and its own private shares die with it.
+ */
+TEST(clone_files_child_shares_the_registry)
+{
+	int p, s, null, qp[2], r, code, q;
+	pid_t pid;
+
+	null = open_null();
+	ASSERT_LE(0, null);
+	p = corey_share_create_raw(0, 0);
+	ASSERT_LT(0, p);
+	s = corey_share_create_raw(0, COREY_SHARE_SHARED);
+	ASSERT_LT(0, s);
+	ASSERT_EQ(COREY_FD(p, 0), dup3(null, COREY_FD(p, 0), 0));
+	ASSERT_EQ(COREY_FD(s, 0), dup3(null, COREY_FD(s, 0), 0));
+	ASSERT_EQ(0, pipe2(qp, O_CLOEXEC));
+	r = qp[0];
+	ASSERT_EQ(0, corey_set_alloc_share_raw(p));
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, NULL, NULL, 0);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(corey_get_alloc_share_raw() == 0);
+		CHILD_CHECK(fcntl(COREY_FD(s, 0), F_GETFD) == 0);
+		CHILD_CHECK(fcntl(COREY_FD(p, 0), F_GETFD) < 0 && errno == EBADF);
+		CHILD_CHECK(corey_share_destroy_raw(p, 0) < 0 && errno == EBADF);
+		CHILD_CHECK(corey_share_create_raw(p, 0) < 0 && errno == EEXIST);
+		q = corey_share_create_raw(0, 0);
+		CHILD_CHECK(q > 0 && q < 100);
+		CHILD_CHECK(dup3(qp[1], COREY_FD(q, 0), 0) == COREY_FD(q, 0));
+		/* share 0 is shared: this closes the parent's copy too */
+		CHILD_CHECK(close(qp[1]) == 0);
+		CHILD_CHECK(dup3(null, COREY_FD(s, 1), 0) == COREY_FD(s, 1));
+		_exit(100 + q);
+	}
+	code = wait_child(pid);
+	ASSERT_LT(100, code) TH_LOG("child exit code %d", code);
+	q = code - 100;
+
+	/* the child's private share went with it */
+	EXPECT_EQ(0, wait_eof(r));
+	EXPECT_ERRNO(EBADF, corey_share_destroy_raw(q, 0));
+	EXPECT_ERRNO(EBADF, fcntl(qp[1], F_GETFD));
+	/* what it put in the shared share is ours too */
+	EXPECT_TRUE(same_file(COREY_FD(s, 1), null));
+	EXPECT_EQ(p, corey_get_alloc_share_raw());
+	EXPECT_EQ(0, fcntl(COREY_FD(p, 0), F_GETFD));
 }
 
 /* ---- execve ---- */

@@ -246,6 +246,7 @@ TEST(proc_fd_shows_each_threads_view)
 	struct lists_fd_arg arg;
 	int p, s, q, null, err;
 	struct worker w;
+	struct stat st;
 	long ret;
 
 	ASSERT_EQ(getpid(), gettid());
@@ -262,6 +263,10 @@ TEST(proc_fd_shows_each_threads_view)
 	ASSERT_LT(0, q);
 	ret = WORKER_SYSCALL(&w, &err, SYS_dup3, null, COREY_FD(q, 5), 0);
 	ASSERT_EQ(COREY_FD(q, 5), ret);
+
+	/* the fd/ directory's size counts share 0 only */
+	ASSERT_EQ(0, stat("/proc/thread-self/fd", &st));
+	EXPECT_EQ(count_share0_fds(1024), st.st_size);
 
 	/* our own view: share 0, shared shares, our private shares */
 	EXPECT_EQ(1, dir_lists_fd("/proc/thread-self/fd", null));
