@@ -90,7 +90,13 @@ step "kernel $(cat "$out/include/config/kernel.release") ready: $out/arch/x86/bo
 # build a copy in the cache, never in the checkout.
 if [ "$flavour" != stock ]; then
 	mods=$(work_dir)/modules/$flavour
-	mkdir -p "$mods"
+	mkdir -p "$mods/src"
+	# A module removed from modules/ leaves build outputs rsync will not
+	# delete (they are excluded below): remove its copy first.
+	for dir in "$mods"/src/*/; do
+		[ -d "$dir" ] || continue
+		[ -d "$COREY_TOP/modules/$(basename "$dir")" ] || rm -rf "$dir"
+	done
 	rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' \
 		--exclude='.*.cmd' --exclude=Module.symvers --exclude=modules.order \
 		"$COREY_TOP/modules/" "$mods/src/"
