@@ -12,6 +12,7 @@
  * is its process's leader.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shares_test.h"
@@ -573,6 +575,48 @@ TEST(pidfd_getfd_takes_the_pidfds_view)
 	ASSERT_LE(0, n);
 	close(n);
 	worker_stop(&w);
+}
+
+/*
+ * fdshares shows another task's descriptor layout, so it takes the ptrace
+ * access fd/ takes: a child that dropped to another user must not read
+ * ours (EACCES), while reading its own works.
+ */
+TEST(fdshares_needs_ptrace_access)
+{
+	char path[64], buf[256];
+	pid_t parent = getpid(), child;
+	int status;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch to another user");
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int fd, rc = 0;
+		ssize_t n;
+
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(10);
+		snprintf(path, sizeof(path), "/proc/%d/fdshares", (int)parent);
+		fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			/* ONE() files check access when read, not when opened */
+			n = read(fd, buf, sizeof(buf));
+			if (n != -1 || errno != EACCES)
+				rc = 11;
+			close(fd);
+		} else if (errno != EACCES) {
+			rc = 12;
+		}
+		fd = open("/proc/self/fdshares", O_RDONLY);
+		if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)
+			rc = 13;
+		_exit(rc);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 COREY_SHARES_TEST_MAIN
