@@ -187,3 +187,22 @@ lock_cache() {
 	COREY_LOCKED=$COREY_CACHE
 	export COREY_LOCKED
 }
+
+# TAP for the host-side checks: "tap DESC CMD..." runs CMD, prints
+# "ok N DESC" or "not ok N DESC" with CMD's output as comments, and counts
+# into TAP_N, TAP_PASS and TAP_FAIL.
+TAP_N=0 TAP_PASS=0 TAP_FAIL=0
+tap() {
+	local desc=$1 out
+
+	shift
+	TAP_N=$((TAP_N + 1))
+	if out=$("$@" 2>&1); then
+		TAP_PASS=$((TAP_PASS + 1))
+		printf 'ok %d %s\n' "$TAP_N" "$desc"
+	else
+		TAP_FAIL=$((TAP_FAIL + 1))
+		printf 'not ok %d %s\n' "$TAP_N" "$desc"
+		printf '%s\n' "$out" | sed 's/^/# /'
+	fi
+}

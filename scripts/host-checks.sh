@@ -10,22 +10,6 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 user=$("$COREY_TOP/scripts/build-user.sh")
-n=0 pass=0 fail=0
-tap() {
-	local desc=$1
-
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		pass=$((pass + 1))
-		printf 'ok %d %s\n' "$n" "$desc"
-	else
-		fail=$((fail + 1))
-		printf 'not ok %d %s\n' "$n" "$desc"
-		printf '%s\n' "$out" | sed 's/^/# /'
-	fi
-}
-
 help_ok() {
 	local out
 
@@ -45,6 +29,6 @@ for b in "$user"/bench/*; do
 	if [ ! -f "$b" ] || [ ! -x "$b" ]; then continue; fi
 	tap "$(basename "$b") --help" help_ok "$b"
 done
-printf '1..%d\n' "$n"
-printf 'host: %d passed, %d failed\n' "$pass" "$fail"
-((fail == 0))
+printf '1..%d\n' "$TAP_N"
+printf 'host: %d passed, %d failed\n' "$TAP_PASS" "$TAP_FAIL"
+((TAP_FAIL == 0))

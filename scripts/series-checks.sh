@@ -13,22 +13,6 @@ require_tree
 
 base=$(src_dir)
 tree=$(corey_src_dir)
-n=0 pass=0 fail=0
-tap() {
-	local desc=$1 out
-
-	shift
-	n=$((n + 1))
-	if out=$("$@" 2>&1); then
-		pass=$((pass + 1))
-		printf 'ok %d %s\n' "$n" "$desc"
-	else
-		fail=$((fail + 1))
-		printf 'not ok %d %s\n' "$n" "$desc"
-		printf '%s\n' "$out" | sed 's/^/# /'
-	fi
-}
-
 # checkpatch's SPDX check runs the system python3 with python3-ply and
 # python3-git (deps.sh); a python3 earlier in PATH (pyenv) lacks them.
 checkpatch() {
@@ -50,6 +34,6 @@ for h in "$COREY_TOP"/include/uapi/linux/*.h; do
 	rel=${h#"$COREY_TOP"/}
 	tap "$rel is the series' copy" cmp "$h" "$tree/$rel"
 done
-printf '1..%d\n' "$n"
-printf 'series: %d passed, %d failed\n' "$pass" "$fail"
-((fail == 0))
+printf '1..%d\n' "$TAP_N"
+printf 'series: %d passed, %d failed\n' "$TAP_PASS" "$TAP_FAIL"
+((TAP_FAIL == 0))
