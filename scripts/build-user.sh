@@ -13,12 +13,14 @@ require_tree
 src=$("$COREY_TOP/scripts/kernel-tree.sh")
 out=$(work_dir)/user
 mkdir -p "$out/bench" "$out/selftests" "$out/userlib"
-step "build benchmarks, selftests and userlib"
-run_logged "$out/bench.log" "bench build" \
-	make -C "$COREY_TOP/bench" O="$out/bench" -j"$(host_cpus)"
-run_logged "$out/selftests.log" "selftests build" \
-	make -C "$COREY_TOP/selftests" O="$out/selftests" -j"$(host_cpus)" \
-	KSELFTEST_DIR="$src/tools/testing/selftests"
+step "build libcorey, benchmarks and selftests"
+# libcorey first: the kernel-core benchmarks and selftests link libcorey.a.
 run_logged "$out/userlib.log" "userlib build" \
 	userlib_make -j"$(host_cpus)" all tests
+run_logged "$out/bench.log" "bench build" \
+	make -C "$COREY_TOP/bench" O="$out/bench" -j"$(host_cpus)" \
+	COREY_USERLIB_O="$out/userlib"
+run_logged "$out/selftests.log" "selftests build" \
+	make -C "$COREY_TOP/selftests" O="$out/selftests" -j"$(host_cpus)" \
+	KSELFTEST_DIR="$src/tools/testing/selftests" COREY_USERLIB_O="$out/userlib"
 printf '%s\n' "$out"

@@ -11,6 +11,9 @@
 #ifndef _UAPI_LINUX_COREY_H
 #define _UAPI_LINUX_COREY_H
 
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
 /* Layout of a share-qualified descriptor. */
 #define COREY_FD_TAG		0x40000000U
 #define COREY_FD_SHARE_SHIFT	20
@@ -54,5 +57,90 @@
 #define __NR_corey_share_destroy	1001
 #endif
 #endif
+
+/*
+ * Kernel cores (CONFIG_COREY_USER_WORKER and the corey_kcore module): a
+ * thread of the calling process, pinned to a chosen CPU, that runs only in
+ * the kernel and serves system calls that the process's threads post on
+ * per-client rings.  See Documentation/userspace-api/corey-kcore.rst.
+ *
+ * Memory (mmap of the device, MAP_SHARED, one page each):
+ *   COREY_KCORE_OFF_CTL      the control page, read-only: one
+ *                            struct corey_kcore_ctl per ring;
+ *   COREY_KCORE_OFF_RING(i)  ring i, read-write: COREY_KCORE_RING_SLOTS
+ *                            slots of 64 bytes.
+ * A ring has one producer, the thread that attached it.  It posts slots in
+ * order, 0, 1, ... 63, 0, ...: the payload first, then seq = 2t + 1 with a
+ * release store, where t counts the slot's earlier uses.  The kernel core
+ * writes the result to arg[0] and a status to the high half of op, then
+ * seq = 2t + 2.  Any other seq leaves the ring stalled there; the kernel
+ * never reads an index from the ring.
+ */
+#define COREY_KCORE_DEVICE		"/dev/corey_kcore"
+#define COREY_KCORE_RINGS_MAX		64
+#define COREY_KCORE_RING_SLOTS		64
+#define COREY_KCORE_PAGE_SIZE		4096
+#define COREY_KCORE_OFF_CTL		0ULL
+#define COREY_KCORE_OFF_RING(ring)					\
+	(((__u64)(ring) + 1) * COREY_KCORE_PAGE_SIZE)
+
+struct corey_kcore_slot {
+	__u32 seq;		/* 2t + 1: posted; 2t + 2: completed */
+	__u32 op;		/* low half: request; high half: status */
+	__u64 arg[6];		/* arguments; arg[0] is the result */
+	__u64 user_data;	/* never touched by the kernel */
+};
+
+/* Requests: a system call number from the allowlist, or a ring no-op. */
+#define COREY_KCORE_OP_MASK		0xffffU
+#define COREY_KCORE_OP_NOP		0x8000U
+/* Status, in op >> COREY_KCORE_STATUS_SHIFT once seq is even. */
+#define COREY_KCORE_STATUS_SHIFT	16
+#define COREY_KCORE_DONE		1	/* arg[0]: the call's return */
+#define COREY_KCORE_FALLBACK		2	/* not run: make the call yourself */
+#define COREY_KCORE_BADOP		3	/* not on the allowlist; -ENOSYS */
+
+/* One cache line per ring on the control page. */
+struct corey_kcore_ctl {
+	__u32 flags;
+	__u32 cpu;		/* the CPU the kernel core last served from */
+	__u32 __reserved[14];
+};
+
+#define COREY_KCORE_NEED_WAKEUP		0x1U	/* asleep: COREY_KCORE_WAKE */
+#define COREY_KCORE_DEAD		0x2U	/* the kernel core has exited */
+#define COREY_KCORE_HOMELESS		0x4U	/* its CPU is offline */
+#define COREY_KCORE_MIGRATED		0x8U	/* it runs away from its CPU */
+
+struct corey_kcore_setup {
+	__u32 size;		/* in: sizeof(struct corey_kcore_setup) */
+	__u32 flags;		/* in: 0 */
+	__s32 cpu;		/* in: the CPU to dedicate */
+	__u32 nr_rings;		/* in: 1 .. COREY_KCORE_RINGS_MAX */
+	__u32 idle_us;		/* in: spin this long idle, then sleep; 0: 1 s */
+	__u32 tid;		/* out: the kernel core's thread id */
+	__u64 __reserved[2];	/* in: 0 */
+};
+
+#define COREY_KCORE_SETUP_SIZE_VER0	40
+
+struct corey_kcore_attach {
+	__u32 ring;		/* the ring the calling thread will produce on */
+	__u32 flags;		/* 0 */
+};
+
+struct corey_kcore_wait {
+	__u32 ring;
+	__u32 slot;
+	__u32 seq;		/* the posted value: wait until seq differs */
+	__u32 flags;		/* 0 */
+};
+
+#define COREY_KCORE_IOC_MAGIC		0xCE
+#define COREY_KCORE_SETUP	_IOWR(COREY_KCORE_IOC_MAGIC, 0, struct corey_kcore_setup)
+#define COREY_KCORE_ATTACH	_IOW(COREY_KCORE_IOC_MAGIC, 1, struct corey_kcore_attach)
+#define COREY_KCORE_WAKE	_IO(COREY_KCORE_IOC_MAGIC, 2)
+#define COREY_KCORE_WAIT	_IOW(COREY_KCORE_IOC_MAGIC, 3, struct corey_kcore_wait)
+#define COREY_KCORE_DETACH	_IOW(COREY_KCORE_IOC_MAGIC, 4, struct corey_kcore_attach)
 
 #endif /* _UAPI_LINUX_COREY_H */
