@@ -103,6 +103,95 @@ const char *corey_strerror(int err);
 /* perror(3) with corey_strerror(errno): "what: message" on stderr. */
 void corey_perror(const char *what);
 
+/*
+ * Kernel cores (the corey_kcore module on a kernel with
+ * CONFIG_COREY_USER_WORKER; docs/kcore.md in the project): a thread of this
+ * process, pinned to a CPU, that runs system calls which other threads post
+ * on their own rings.  Each ring has one producer thread, the one that
+ * attached it; a ring handle must only be used by that thread.
+ *
+ * Functions that return a pointer return NULL and set errno on failure; the
+ * others return -1 and set errno.  Without the module, corey_kcore_open()
+ * fails with ENODEV and corey_strerror(ENODEV) says what is missing.
+ */
+struct corey_kcore;		/* a kernel core: the device and its control page */
+struct corey_kcore_ring;	/* one thread's ring on a kernel core */
+
+/*
+ * Dedicate a kernel core on CPU cpu with nr_rings rings
+ * (1..COREY_KCORE_RINGS_MAX).  After idle_us microseconds without work it
+ * sleeps until a client wakes it (0: the kernel's default, 1 s).  The device
+ * is opened O_CLOEXEC and the rings are not inherited by fork.
+ * Errors: ENODEV (module not loaded), EINVAL (cpu offline, outside the
+ * caller's cpuset or out of range; nr_rings), EAGAIN, ENOMEM, EINTR.
+ */
+struct corey_kcore *corey_kcore_open(int cpu, unsigned int nr_rings,
+				     unsigned int idle_us);
+
+/*
+ * Stop the kernel core and release everything; ring handles on it must have
+ * been detached.  The thread exits on its own, without being waited for.
+ */
+int corey_kcore_close(struct corey_kcore *kc);
+
+/* The kernel core's thread id (for /proc/<pid>/task/<tid>/stat). */
+int corey_kcore_tid(const struct corey_kcore *kc);
+
+/*
+ * Make the calling thread the producer of ring ring.  Errors: EINVAL (ring
+ * out of range), EBUSY (another live thread produces on it), EOWNERDEAD
+ * (the kernel core has exited), ENOMEM.
+ */
+struct corey_kcore_ring *corey_kcore_attach(struct corey_kcore *kc,
+					    unsigned int ring);
+
+/* Wait for the ring's outstanding requests, then give the ring up. */
+int corey_kcore_detach(struct corey_kcore_ring *r);
+
+/* How corey_kcore_reap() and corey_kcore_syscall() wait. */
+#define COREY_KCORE_SPIN	0	/* poll the slot (the default) */
+#define COREY_KCORE_BLOCK	1	/* sleep in the kernel until done */
+int corey_kcore_set_wait(struct corey_kcore_ring *r, int mode);
+
+/*
+ * Post a request without waiting: op is a system call number on the
+ * allowlist (or COREY_KCORE_OP_NOP), args its six arguments.  Wakes the
+ * kernel core if it sleeps.  Errors: EAGAIN (COREY_KCORE_RING_SLOTS
+ * requests outstanding: reap first), EOWNERDEAD.
+ */
+int corey_kcore_submit(struct corey_kcore_ring *r, unsigned int op,
+		       const unsigned long args[6], unsigned long user_data);
+
+struct corey_kcore_result {
+	long ret;			/* the call's return, as syscall(2) gives it */
+	int err;			/* errno when ret is -1, else 0 */
+	unsigned int status;		/* COREY_KCORE_DONE, _FALLBACK or _BADOP */
+	unsigned long user_data;
+};
+
+/*
+ * Complete the oldest outstanding request, in posting order.  A request the
+ * kernel core handed back (FALLBACK) is made here with syscall(2), so its
+ * result is always Linux's; status says which path ran.  SIGPIPE and
+ * SIGXFSZ that the call would have raised are raised in the caller.
+ * flags: 0 waits; COREY_KCORE_NOWAIT fails with EAGAIN if not done yet.
+ * Errors: EAGAIN, ENOENT (nothing outstanding), EOWNERDEAD, EINTR (blocking
+ * wait interrupted; call again).
+ */
+#define COREY_KCORE_NOWAIT	1
+int corey_kcore_reap(struct corey_kcore_ring *r,
+		     struct corey_kcore_result *res, int flags);
+
+/*
+ * syscall(2) through the kernel core: submit, wait, reap.  Returns what
+ * syscall(2) would (-1 and errno on error).  The ring must have nothing
+ * outstanding.
+ */
+long corey_kcore_syscall(struct corey_kcore_ring *r, long nr, ...);
+
+/* 1 if /dev/corey_kcore exists and opens, 0 if not (errno says why). */
+int corey_kcore_supported(void);
+
 #ifdef __cplusplus
 }
 #endif
