@@ -10,6 +10,9 @@
 #   --append ARGS  extra kernel command line
 #   --out DIR      where console.log and guest.out go (default: a new
 #                  directory under the cache's runs/, printed at boot)
+#   --put FILE[:PATH]  copy a host file into the guest at PATH (default
+#                  /tmp/<name>), e.g. a test program being developed;
+#                  repeatable
 # Any kernel splat on the console (BUG, WARNING, KASAN, lockdep, ...) fails
 # the run even when the command succeeded.
 set -euo pipefail
@@ -23,6 +26,7 @@ mem=
 timeout=600
 append=
 out=
+puts=()
 while (($#)); do
 	case "$1" in
 	--flavour) flavour=${2:?}; shift 2 ;;
@@ -31,6 +35,7 @@ while (($#)); do
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--append) append=${2?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
+	--put) puts+=("${2:?}"); shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown option '$1' (see the header of $0)" ;;
 	esac
@@ -87,7 +92,19 @@ mkdir -p "$extra/etc/corey"
 printf '%s\n' "$*" >"$extra/etc/corey/cmd"
 printf 'COREY_KERNEL=%s\nCOREY_SMP=%s\nexport COREY_KERNEL COREY_SMP\n' \
 	"$flavour" "$smp" >"$extra/etc/corey/env"
-(cd "$extra" && find etc | cpio -o -H newc --owner=0:0 --quiet) >"$extra/cmd.cpio"
+mkdir -p "$extra/root"
+mv "$extra/etc" "$extra/root/etc"
+for put in "${puts[@]}"; do
+	src=${put%%:*}
+	dest=${put#"$src"}
+	dest=${dest#:}
+	dest=${dest:-/tmp/$(basename "$src")}
+	[[ $dest == /* ]] || die "--put $put: the guest path must be absolute"
+	[ -f "$src" ] || die "--put $put: $src is not a file"
+	mkdir -p "$extra/root$(dirname "$dest")"
+	cp -p "$src" "$extra/root$dest"
+done
+(cd "$extra/root" && find . -mindepth 1 | cpio -o -H newc --owner=0:0 --quiet) >"$extra/cmd.cpio"
 cat "$base_cpio" "$extra/cmd.cpio" >"$out/initrd.cpio"
 
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
