@@ -39,8 +39,9 @@ struct kcore_ring {
 	struct page *page;
 	/*
 	 * The next slot to serve and how many times the ring has wrapped:
-	 * the loop's own state, never read from the ring.  Slot idx of lap
-	 * lap is posted when its seq is 2 * lap + 1 (mod 2^32).
+	 * the loop's own state, never read from the ring.  On the ring's
+	 * lap-th pass, slot idx is posted when its seq is 2 * lap + 1
+	 * (mod 2^32).
 	 */
 	u32 idx;
 	u32 lap;

@@ -223,9 +223,9 @@ out_unlock:
  */
 static int kcore_check_caller(struct kcore *kc)
 {
-	if (!test_bit(KCORE_READY, &kc->flags))
+	/* Pairs with the barrier before set_bit() in kcore_setup(). */
+	if (!test_bit_acquire(KCORE_READY, &kc->flags))
 		return -EINVAL;
-	smp_mb__after_atomic();
 	if (current->mm != kc->mm)
 		return -EPERM;
 	return 0;

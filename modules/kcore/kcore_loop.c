@@ -58,6 +58,7 @@ static void kcore_run_one(struct kcore *kc, struct kcore_ring *r,
 			ret = -EAGAIN;
 			break;
 		default:
+			/* Exactly "no such system call": not on the allowlist. */
 			status = COREY_KCORE_BADOP;
 			ret = -ENOSYS;
 			break;
@@ -174,6 +175,7 @@ static bool kcore_prepare_sleep(void *data)
 	struct kcore *kc = data;
 
 	kcore_set_ctl_flags(kc, COREY_KCORE_NEED_WAKEUP);
+	/* Flag before re-check; pairs with the client's post-then-fence. */
 	smp_mb__after_atomic();
 	if (kcore_anything_posted(kc)) {
 		kcore_clear_ctl_flags(kc, COREY_KCORE_NEED_WAKEUP);
@@ -205,6 +207,7 @@ static void kcore_worker_exit(void *data)
 			kc->rings[i].client = NULL;
 		}
 	}
+	/* DEAD before the waiters re-check their condition. */
 	smp_mb__after_atomic();
 	wake_up_all(&kc->done_wq);
 	kcore_put(kc);
