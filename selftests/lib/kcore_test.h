@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Common ground of the kcore_*_test.c selftests: the harness with the
+ * errno asserts of shares_test.h, the raw device helpers, the /proc and
+ * CPU helpers, and a main() that makes /dev/corey_kcore available (loading
+ * /lib/modules/corey/corey_kcore.ko if needed) or skips the whole binary on
+ * a kernel without kernel cores.
+ *
+ * Include this instead of kselftest_harness.h.
+ */
+#ifndef SELFTESTS_KCORE_TEST_H
+#define SELFTESTS_KCORE_TEST_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "shares_test.h"	/* harness, ASSERT_ERRNO, ASSERT_OK, worker */
+#include "kcore_proc.h"
+#include "kcore_raw.h"
+
+/* A user address that is never mapped here, and a kernel one. */
+#define KCORE_KERNEL_ADDR	0xffffffff81000000UL
+
+/* Status names for messages. */
+static inline const char *kcore_status_name(unsigned int status)
+{
+	switch (status) {
+	case 0: return "none";
+	case COREY_KCORE_DONE: return "DONE";
+	case COREY_KCORE_FALLBACK: return "FALLBACK";
+	case COREY_KCORE_BADOP: return "BADOP";
+	}
+	return "?";
+}
+
+/*
+ * Run once in main(), before the harness: exits KSFT_SKIP without kernel
+ * cores, bails out if the module exists but cannot be loaded.
+ */
+static inline void kcore_require(void)
+{
+	const char *why = NULL;
+	int ret = kcore_probe(&why);
+
+	if (ret == 1)
+		return;
+	ksft_print_header();
+	if (ret == 0)
+		ksft_exit_skip("%s\n", why);
+	ksft_exit_fail_msg("%s: %s\n", why, strerrorname_np(-ret) ?: "?");
+}
+
+#define COREY_KCORE_TEST_MAIN						\
+	int main(int argc, char **argv)					\
+	{								\
+		kcore_require();					\
+		return test_harness_run(argc, argv);			\
+	}
+
+/*
+ * An unmapped user page: mapped and unmapped again, so nothing else is
+ * there unless something maps it meanwhile (nothing in these tests does
+ * at a fixed address).
+ */
+static inline void *kcore_unmapped_page(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p, 4096);
+	return p;
+}
+
+/* Wait for the kernel core @tid of this process to be gone (bounded). */
+static inline bool kcore_thread_gone(pid_t tid, int timeout_ms)
+{
+	int64_t deadline = kcore_now_ms() + timeout_ms;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+	while (access(path, F_OK) == 0) {
+		if (kcore_now_ms() > deadline)
+			return false;
+		usleep(5000);
+	}
+	return true;
+}
+
+#endif /* SELFTESTS_KCORE_TEST_H */
