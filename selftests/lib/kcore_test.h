@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shares_test.h"	/* harness, ASSERT_ERRNO, ASSERT_OK, worker */
@@ -89,5 +90,79 @@ static inline bool kcore_thread_gone(pid_t tid, int timeout_ms)
 	}
 	return true;
 }
+
+/*
+ * Running a case in a child process: the child writes what failed into a
+ * shared page and exits 1; the parent waits with a bound, kills a child
+ * that hangs, and logs the message.
+ */
+struct child_report {
+	char msg[1024];
+};
+
+static inline struct child_report *child_report_new(void)
+{
+	struct child_report *rep = mmap(NULL, sizeof(*rep),
+					PROT_READ | PROT_WRITE,
+					MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	if (rep == MAP_FAILED)
+		return NULL;
+	rep->msg[0] = '\0';
+	return rep;
+}
+
+#define CHILD_FAIL(rep, fmt, ...) do {					\
+	snprintf((rep)->msg, sizeof((rep)->msg), "line %d: " fmt,	\
+		 __LINE__, ##__VA_ARGS__);				\
+	_exit(1);							\
+} while (0)
+
+/* In a child: @cond must hold, else report it (and errno) and exit 1. */
+#define CHILD_CHECK(rep, cond, fmt, ...) do {				\
+	if (!(cond)) {							\
+		int __e = errno;					\
+		CHILD_FAIL(rep, "%s failed (errno %s): " fmt, #cond,	\
+			   strerrorname_np(__e) ?: "0", ##__VA_ARGS__);	\
+	}								\
+} while (0)
+
+/*
+ * Fork, run @fn(@rep, @arg) in the child and _exit with its return; wait
+ * at most @timeout_ms.  Returns 0 with *status, or -ETIMEDOUT (the child
+ * was killed and reaped; *status is that of the kill) or -errno.
+ */
+static inline int run_in_child(int (*fn)(struct child_report *, void *),
+			       void *arg, struct child_report *rep,
+			       int timeout_ms, int *status)
+{
+	pid_t pid;
+	int ret;
+
+	rep->msg[0] = '\0';
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(fn(rep, arg));
+	ret = waitpid_timeout(pid, status, timeout_ms);
+	if (ret == -ETIMEDOUT)
+		kill_and_reap(pid, 10000, status);
+	return ret;
+}
+
+/* In a test: the child ran in time and exited 0. */
+#define ASSERT_CHILD_OK(_ret, _status, _rep) do {			\
+	char __ws[64];							\
+									\
+	ASSERT_EQ(0, (_ret)) TH_LOG("child: %s (hung: killed)",		\
+				    strerrorname_np(-(_ret)) ?: "?");	\
+	ASSERT_TRUE(WIFEXITED(_status) && WEXITSTATUS(_status) == 0)	\
+		TH_LOG("child %s: %s",					\
+		       wstatus_str((_status), __ws, sizeof(__ws)),	\
+		       (_rep)->msg[0] ? (_rep)->msg : "(no message)");	\
+} while (0)
 
 #endif /* SELFTESTS_KCORE_TEST_H */
