@@ -243,6 +243,8 @@ TEST(setup_cpu_outside_affinity)
 	/* this thread may only run on other: cpu is outside its set */
 	ASSERT_EQ(0, pin_self(other));
 	EXPECT_ERRNO(EINVAL, kcore_raw_setup(fd, cpu, 1, IDLE_US, NULL));
+	close(fd);
+	fd = ASSERT_OK(kcore_raw_open());
 	EXPECT_EQ(0, kcore_raw_setup(fd, other, 1, IDLE_US, NULL));
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(saved), &saved));
 	close(fd);
@@ -338,7 +340,9 @@ TEST(unknown_ioctls)
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IO(COREY_KCORE_IOC_MAGIC, 0xff)));
 	/* a known number with another size is another command */
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IOWR(COREY_KCORE_IOC_MAGIC, 0, int), &t));
-	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IOW(COREY_KCORE_IOC_MAGIC, 1, long), &t));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IOW(COREY_KCORE_IOC_MAGIC, 1, int), &t));
+	EXPECT_ERRNO(ENOTTY, ioctl(fd, _IOR(COREY_KCORE_IOC_MAGIC, 3,
+					    struct corey_kcore_wait), &t));
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, 0));
 	EXPECT_ERRNO(ENOTTY, ioctl(fd, TCGETS, &t));
 	close(fd);
@@ -634,46 +638,51 @@ TEST(wait_and_wake)
 
 /* ---- a forked child ---- */
 
-/* What the child checks, in order; its exit code is the failed step + 1. */
-static const char *const child_steps[] = {
-	"ATTACH -> EPERM", "DETACH -> EPERM", "WAKE -> EPERM", "WAIT -> EPERM",
-	"SETUP -> EPERM", "mmap ctl -> EPERM", "mmap ring -> EPERM",
-	"touching the parent's ring address -> SIGSEGV",
-};
-
-static int forked_child(struct kcore_raw *kc)
+/*
+ * What a forked child checks on the parent's descriptor: every failed
+ * step is noted in @rep, then touching the parent's ring must kill it.
+ */
+static void forked_child(struct kcore_raw *kc, struct child_report *rep)
 {
 	struct corey_kcore_attach a = { 0, 0 };
 	struct corey_kcore_wait w = { 0, 0, 1, 0 };
 	struct corey_kcore_setup s;
 	volatile uint32_t *seq;
+	size_t len;
 
+#define STEP(what, expr) do {						\
+	errno = 0;							\
+	if ((expr) || errno != EPERM) {					\
+		len = strlen(rep->msg);					\
+		snprintf(rep->msg + len, sizeof(rep->msg) - len,	\
+			 "%s: %s, want EPERM; ", what,			\
+			 errno ? strerrorname_np(errno) : "success");	\
+	}								\
+} while (0)
 	setup_init(&s, kc->cpu);
-	if (ioctl(kc->fd, COREY_KCORE_ATTACH, &a) != -1 || errno != EPERM)
-		return 1;
-	if (ioctl(kc->fd, COREY_KCORE_DETACH, &a) != -1 || errno != EPERM)
-		return 2;
-	if (ioctl(kc->fd, COREY_KCORE_WAKE) != -1 || errno != EPERM)
-		return 3;
-	if (ioctl(kc->fd, COREY_KCORE_WAIT, &w) != -1 || errno != EPERM)
-		return 4;
-	if (ioctl(kc->fd, COREY_KCORE_SETUP, &s) != -1 || errno != EPERM)
-		return 5;
-	if (kcore_raw_mmap(kc->fd, COREY_KCORE_OFF_CTL, COREY_KCORE_PAGE_SIZE,
-			   PROT_READ) != MAP_FAILED || errno != EPERM)
-		return 6;
-	if (kcore_raw_mmap(kc->fd, COREY_KCORE_OFF_RING(0),
-			   COREY_KCORE_PAGE_SIZE, PROT_READ | PROT_WRITE) !=
-	    MAP_FAILED || errno != EPERM)
-		return 7;
+	STEP("ATTACH", ioctl(kc->fd, COREY_KCORE_ATTACH, &a) != -1);
+	STEP("DETACH", ioctl(kc->fd, COREY_KCORE_DETACH, &a) != -1);
+	STEP("WAKE", ioctl(kc->fd, COREY_KCORE_WAKE) != -1);
+	STEP("WAIT", ioctl(kc->fd, COREY_KCORE_WAIT, &w) != -1);
+	STEP("SETUP", ioctl(kc->fd, COREY_KCORE_SETUP, &s) != -1);
+	STEP("mmap ctl", kcore_raw_mmap(kc->fd, COREY_KCORE_OFF_CTL,
+					COREY_KCORE_PAGE_SIZE,
+					PROT_READ) != MAP_FAILED);
+	STEP("mmap ring", kcore_raw_mmap(kc->fd, COREY_KCORE_OFF_RING(0),
+					 COREY_KCORE_PAGE_SIZE,
+					 PROT_READ | PROT_WRITE) != MAP_FAILED);
+#undef STEP
 	/* the rings are VM_DONTCOPY: this must kill us with SIGSEGV */
 	seq = &kc->rings[0].seq;
 	*seq = 1;
-	return 8;
+	len = strlen(rep->msg);
+	snprintf(rep->msg + len, sizeof(rep->msg) - len,
+		 "the parent's ring is mapped in the child");
 }
 
 TEST(forked_child_gets_eperm_and_no_rings)
 {
+	struct child_report *rep = child_report_new();
 	struct kcore_raw_client c;
 	struct kcore_raw_req req;
 	const uint64_t none[6] = { 0 };
@@ -682,6 +691,7 @@ TEST(forked_child_gets_eperm_and_no_rings)
 	int status;
 	pid_t pid;
 
+	ASSERT_NE(NULL, rep);
 	ASSERT_EQ(0, kcore_raw_create(&kc, kcore_pick_cpu(), 1, IDLE_US));
 	ASSERT_EQ(0, kcore_raw_attach(kc.fd, 0));
 	c = (struct kcore_raw_client){ .kc = &kc, .ring = 0 };
@@ -690,16 +700,11 @@ TEST(forked_child_gets_eperm_and_no_rings)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int step = forked_child(&kc);
-
-		/* also close the inherited fd: the parent keeps its own */
-		close(kc.fd);
-		_exit(step);
+		forked_child(&kc, rep);
+		_exit(0);
 	}
 	ASSERT_EQ(0, waitpid_timeout(pid, &status, 30000));
-	if (WIFEXITED(status) && WEXITSTATUS(status) >= 1 &&
-	    WEXITSTATUS(status) <= (int)ARRAY_SIZE(child_steps))
-		TH_LOG("child failed: %s", child_steps[WEXITSTATUS(status) - 1]);
+	EXPECT_EQ(0, rep->msg[0]) TH_LOG("child: %s", rep->msg);
 	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV)
 		TH_LOG("child %s", wstatus_str(status, buf, sizeof(buf)));
 

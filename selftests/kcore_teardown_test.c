@@ -369,6 +369,7 @@ static int exec_helper(int argc, char **argv)
 struct exec_ctx {
 	struct child_report *rep;
 	struct kcore_raw *kc;
+	int step;		/* 1: the thread's requests done; 2: exec */
 };
 
 static void *exec_thread(void *arg)
@@ -381,6 +382,12 @@ static void *exec_thread(void *arg)
 	CHILD_CHECK(x->rep, kcore_raw_attach(x->kc->fd, 1) == 0, "");
 	for (i = 0; i < 10; i++)
 		child_call(x->rep, &c, COREY_KCORE_OP_NOP, no_args, 0);
+	/* one request outstanding on our ring when we exec */
+	__atomic_store_n(&x->step, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&x->step, __ATOMIC_ACQUIRE) != 2)
+		usleep(1000);
+	kcore_raw_post(&c, COREY_KCORE_OP_NOP, no_args,
+		       &(struct kcore_raw_req){ 0 });
 	snprintf(fdstr, sizeof(fdstr), "%d", x->kc->fd);
 	execl("/proc/self/exe", "kcore_teardown_test", EXEC_HELPER, fdstr,
 	      (char *)NULL);
@@ -402,11 +409,14 @@ static int exec_from_thread(struct child_report *rep, void *arg)
 	CHILD_CHECK(rep, pipe2(p, O_CLOEXEC) == 0, "");
 	child_kcore(rep, &kc, 2, IDLE_US);
 	c = (struct kcore_raw_client){ .kc = &kc, .ring = 0 };
-	/* the kernel core blocks in read for this thread */
+	x = (struct exec_ctx){ rep, &kc, 0 };
+	CHILD_CHECK(rep, pthread_create(&t, NULL, exec_thread, &x) == 0, "");
+	while (__atomic_load_n(&x.step, __ATOMIC_ACQUIRE) != 1)
+		usleep(1000);
+	/* the kernel core blocks in read for this thread, then the exec */
 	kcore_raw_post(&c, SYS_read, A6(p[0], (uint64_t)buf, 1), &req);
 	CHILD_CHECK(rep, wait_sleeping(0, kc.tid, 5000), "not blocked");
-	x = (struct exec_ctx){ rep, &kc };
-	CHILD_CHECK(rep, pthread_create(&t, NULL, exec_thread, &x) == 0, "");
+	__atomic_store_n(&x.step, 2, __ATOMIC_RELEASE);
 	for (;;)
 		pause();
 	return 98;
@@ -610,6 +620,7 @@ TEST_F_TIMEOUT(kcore, device_close_with_requests_in_flight, 120)
 struct exiter {
 	struct kcore_raw *kc;
 	unsigned int ring;
+	int *done;
 };
 
 static void *post_then_exit(void *arg)
@@ -621,6 +632,7 @@ static void *post_then_exit(void *arg)
 	if (kcore_raw_attach(e->kc->fd, e->ring) ||
 	    kcore_raw_call(&c, COREY_KCORE_OP_NOP, no_args, &req))
 		_exit(7);
+	__atomic_add_fetch(e->done, 1, __ATOMIC_RELEASE);
 	syscall(SYS_exit, 0);
 	return NULL;
 }
@@ -629,6 +641,7 @@ static int all_sys_exit(struct child_report *rep, void *arg)
 {
 	static struct kcore_raw kc[2];
 	static struct exiter e[3];
+	static int done;
 	bool blocked = arg != NULL;
 	struct kcore_raw_client c;
 	struct kcore_raw_req req;
@@ -641,13 +654,16 @@ static int all_sys_exit(struct child_report *rep, void *arg)
 	for (i = 0; i < 2; i++)
 		CHILD_CHECK(rep, kcore_raw_create(&kc[i], kcore_pick_cpu(), 2,
 						  IDLE_US) == 0, "");
-	e[0] = (struct exiter){ &kc[0], 0 };
-	e[1] = (struct exiter){ &kc[0], 1 };
-	e[2] = (struct exiter){ &kc[1], 0 };
+	e[0] = (struct exiter){ &kc[0], 0, &done };
+	e[1] = (struct exiter){ &kc[0], 1, &done };
+	e[2] = (struct exiter){ &kc[1], 0, &done };
 	for (i = 0; i < 3; i++)
 		CHILD_CHECK(rep, pthread_create(&t[i], NULL, post_then_exit,
 						&e[i]) == 0, "");
 	if (blocked) {
+		/* their requests first: a blocked kernel core serves nothing */
+		while (__atomic_load_n(&done, __ATOMIC_ACQUIRE) != 3)
+			usleep(1000);
 		/* kernel core 1 sits in a read nobody will satisfy */
 		CHILD_CHECK(rep, kcore_raw_attach(kc[1].fd, 1) == 0, "");
 		c = (struct kcore_raw_client){ .kc = &kc[1], .ring = 1 };
