@@ -61,19 +61,25 @@ static inline void kcore_require(void)
 	}
 
 /*
- * An unmapped user page: mapped and unmapped again, so nothing else is
- * there unless something maps it meanwhile (nothing in these tests does
- * at a fixed address).
+ * A user page nothing can be read from or written to: PROT_NONE, and kept
+ * mapped so that no later mmap (a thread's stack, a ring) can land there,
+ * as it could in a hole left by munmap.  For system calls it is what an
+ * unmapped address is: EFAULT.
  */
 static inline void *kcore_unmapped_page(void)
 {
-	void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	static void *page;
 
-	if (p == MAP_FAILED)
-		return NULL;
-	munmap(p, 4096);
-	return p;
+	if (!page) {
+		void *p = mmap(NULL, 4096, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			       -1, 0);
+
+		if (p == MAP_FAILED)
+			return NULL;
+		page = p;
+	}
+	return page;
 }
 
 /* Wait for the kernel core @tid of this process to be gone (bounded). */
