@@ -10,11 +10,14 @@
  *
  * Raw ABI only (lib/kcore_raw.h): no libcorey here.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -231,23 +234,95 @@ TEST(setup_cpu_out_of_range)
 	close(fd);
 }
 
-TEST(setup_cpu_outside_affinity)
+/*
+ * "Outside the caller's allowed CPUs" is the cpuset (as for io_uring's
+ * SQPOLL), not the sched affinity mask, which a thread may change at
+ * will.  Needs cgroup v2 with the cpuset controller; skipped without.
+ */
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+FIXTURE(cpuset) {
+	char root[64];		/* the cgroup2 mount */
+	char group[128];	/* our cgroup, "" if none */
+	bool mounted;		/* we mounted root */
+};
+
+FIXTURE_SETUP(cpuset)
+{
+	self->group[0] = '\0';
+	self->mounted = false;
+	strcpy(self->root, "/sys/fs/cgroup");
+}
+
+FIXTURE_TEARDOWN(cpuset)
+{
+	char path[192], pid[16];
+
+	if (self->group[0]) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", self->root);
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		EXPECT_EQ(0, write_file(path, pid));
+		EXPECT_EQ(0, rmdir(self->group));
+	}
+	if (self->mounted) {
+		umount(self->root);
+		rmdir(self->root);
+	}
+}
+
+TEST_F(cpuset, setup_cpu_outside_the_cpuset)
 {
 	int fd, cpu = kcore_pick_cpu(), other = other_cpu(cpu);
-	cpu_set_t saved;
+	char path[192], buf[256], val[16];
 
 	if (other < 0)
-		SKIP(return, "one CPU: no CPU outside the affinity mask to try");
-	ASSERT_EQ(0, sched_getaffinity(0, sizeof(saved), &saved));
+		SKIP(return, "one CPU: none outside a cpuset to try");
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", self->root);
+	if (read_proc_file(path, buf, sizeof(buf)) < 0) {
+		strcpy(self->root, "/tmp/kcore_cgroup");
+		mkdir(self->root, 0755);
+		if (mount("none", self->root, "cgroup2", 0, NULL)) {
+			rmdir(self->root);
+			SKIP(return, "no cgroup v2 here (%s)",
+			     strerrorname_np(errno) ?: "?");
+		}
+		self->mounted = true;
+		snprintf(path, sizeof(path), "%s/cgroup.controllers",
+			 self->root);
+		ASSERT_LE(0, read_proc_file(path, buf, sizeof(buf)));
+	}
+	if (!strstr(buf, "cpuset"))
+		SKIP(return, "cgroup v2 without the cpuset controller");
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", self->root);
+	ASSERT_EQ(0, write_file(path, "+cpuset"));
+	snprintf(self->group, sizeof(self->group), "%s/kcore_api_%d",
+		 self->root, getpid());
+	ASSERT_EQ(0, mkdir(self->group, 0755));
+	snprintf(path, sizeof(path), "%s/cpuset.cpus", self->group);
+	snprintf(val, sizeof(val), "%d", other);
+	ASSERT_EQ(0, write_file(path, val));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", self->group);
+	snprintf(val, sizeof(val), "%d", getpid());
+	ASSERT_EQ(0, write_file(path, val));
+
 	fd = ASSERT_OK(kcore_raw_open());
-	/* this thread may only run on other: cpu is outside its set */
-	ASSERT_EQ(0, pin_self(other));
 	EXPECT_ERRNO(EINVAL, kcore_raw_setup(fd, cpu, 1, IDLE_US, NULL));
 	close(fd);
 	fd = ASSERT_OK(kcore_raw_open());
 	EXPECT_EQ(0, kcore_raw_setup(fd, other, 1, IDLE_US, NULL));
-	ASSERT_EQ(0, sched_setaffinity(0, sizeof(saved), &saved));
 	close(fd);
+	/* the kernel core leaves the cgroup before the teardown's rmdir */
+	ASSERT_EQ(0, kcore_threads_wait_gone(getpid(), KCORE_BOUND_MS, NULL, 0));
 }
 
 FIXTURE(offline) {
