@@ -99,10 +99,11 @@ TEST_F_TIMEOUT(ops, errors_match_direct_calls, 120)
 	wo = ASSERT_OK(open(self->path, O_WRONLY | O_CLOEXEC));
 	dirfd = ASSERT_OK(open(self->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 	zero = ASSERT_OK(open("/dev/zero", O_RDONLY | O_CLOEXEC));
-	closed = ASSERT_OK(open("/dev/null", O_RDONLY | O_CLOEXEC));
-	close(closed);
 	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
 	ASSERT_EQ(0, pipe2(pnb, O_CLOEXEC | O_NONBLOCK));
+	/* last: nothing opened after it may take its number */
+	closed = ASSERT_OK(open("/dev/null", O_RDONLY | O_CLOEXEC));
+	close(closed);
 	rop = (unsigned long)mmap(NULL, 4096, PROT_READ,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, (void *)rop);

@@ -9,6 +9,7 @@
 #define SELFTESTS_KCORE_LIBCOREY_H
 
 #include <limits.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 
 #include <corey.h>
@@ -65,8 +66,13 @@ static inline void same_error(struct __test_metadata *_metadata,
 		       struct corey_kcore_ring *r, const char *what, long nr,
 		       const unsigned long a[6], int err)
 {
-	struct outcome d = direct(nr, a), k = via_kcore(r, nr, a);
+	struct outcome d, k;
 
+	/* KCORE_TEST_VERBOSE=1: name each case first (to find a hang) */
+	if (getenv("KCORE_TEST_VERBOSE"))
+		TH_LOG("%s", what);
+	d = direct(nr, a);
+	k = via_kcore(r, nr, a);
 	EXPECT_EQ(-1, d.ret) TH_LOG("%s: the direct call returned %ld", what,
 				    d.ret);
 	EXPECT_EQ(err, d.err) TH_LOG("%s: the direct call failed with %s, "
