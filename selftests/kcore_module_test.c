@@ -314,11 +314,17 @@ TEST_F_TIMEOUT(hotplug, offline_under_load_then_back, 300)
 
 	ASSERT_EQ(0, cpu_set_online(cpu, true));
 	self->cpu = -1;
-	EXPECT_TRUE(rehomed(&kc, cpu, KCORE_BOUND_MS, &took))
-		TH_LOG("not back on CPU %d: flags %#x ctl.cpu %u", cpu,
-		       kcore_raw_flags(&kc, 0), kc.ctl[0].cpu);
-	TH_LOG("back on CPU %d %lld ms after it came online", cpu,
-	       (long long)took);
+	if (rehomed(&kc, cpu, KCORE_BOUND_MS, &took)) {
+		TH_LOG("back on CPU %d %lld ms after it came online", cpu,
+		       (long long)took);
+	} else {
+		ASSERT_EQ(0, task_stat_read(0, kc.tid, &st));
+		EXPECT_TRUE(false)
+			TH_LOG("not back on CPU %d after %d ms: flags %#x, "
+			       "ctl.cpu %u, stat cpu %d", cpu, KCORE_BOUND_MS,
+			       kcore_raw_flags(&kc, 0), kc.ctl[0].cpu,
+			       st.processor);
+	}
 	EXPECT_TRUE(progresses(&l, 100, 30000));
 
 	__atomic_store_n(&l.stop, 1, __ATOMIC_RELEASE);
@@ -364,8 +370,9 @@ TEST_F_TIMEOUT(hotplug, offline_while_asleep, 300)
 	while (!rehomed(&kc, cpu, 1, &took) && kcore_now_ms() < deadline)
 		ASSERT_EQ(0, kcore_raw_call(&c, COREY_KCORE_OP_NOP, no_args, &req));
 	EXPECT_TRUE(rehomed(&kc, cpu, 1, &took))
-		TH_LOG("not back on CPU %d: flags %#x ctl.cpu %u", cpu,
-		       kcore_raw_flags(&kc, 0), kc.ctl[0].cpu);
+		TH_LOG("not back on CPU %d after %d ms: flags %#x ctl.cpu %u",
+		       cpu, KCORE_BOUND_MS, kcore_raw_flags(&kc, 0),
+		       kc.ctl[0].cpu);
 	kcore_raw_destroy(&kc);
 }
 
