@@ -175,9 +175,11 @@ static long kcore_setup(struct kcore *kc,
 		return -EINVAL;
 
 	mutex_lock(&kc->setup_lock);
-	ret = -EBUSY;
-	if (test_bit(KCORE_READY, &kc->flags))
+	if (test_bit(KCORE_READY, &kc->flags)) {
+		/* As for every other call: not from another process. */
+		ret = current->mm == kc->mm ? -EBUSY : -EPERM;
 		goto out_unlock;
+	}
 	kc->cpu = s.cpu;
 	kc->last_cpu = s.cpu;
 	kc->nr_rings = s.nr_rings;

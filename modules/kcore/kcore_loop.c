@@ -106,9 +106,17 @@ static void kcore_track_cpu(struct kcore *kc)
 	int cpu = raw_smp_processor_id();
 	unsigned int i;
 
-	if (test_and_clear_bit(KCORE_REPIN, &kc->flags) &&
-	    !user_worker_repin(kc->uw))
-		kcore_clear_ctl_flags(kc, COREY_KCORE_HOMELESS);
+	if (test_and_clear_bit(KCORE_REPIN, &kc->flags)) {
+		switch (user_worker_repin(kc->uw)) {
+		case 0:
+			kcore_clear_ctl_flags(kc, COREY_KCORE_HOMELESS);
+			break;
+		case -EAGAIN:
+			/* Online but not active yet: the next pass retries. */
+			set_bit(KCORE_REPIN, &kc->flags);
+			break;
+		}
+	}
 	if (cpu == kc->last_cpu)
 		return;
 	kc->last_cpu = cpu;
