@@ -65,6 +65,11 @@ struct bench_spec {
 	 * amount of work --intervals times and ignore the timing options.
 	 */
 	bool sampled;
+	/*
+	 * Optional paragraphs for --help, NULL-terminated: what the numbers
+	 * mean and do not mean, where a mode's threads run, a model's limits.
+	 */
+	const char *const *notes;
 };
 
 #define BENCH_MAX_OPTIONS 4

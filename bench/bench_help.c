@@ -114,6 +114,16 @@ void bench_print_help(const struct bench_spec *spec)
 	for (int i = 0; i < spec->nr_metrics; i++)
 		print_entry(spec->metrics[i].name, spec->metrics[i].definition);
 
+	if (spec->notes) {
+		printf("\nNotes:\n");
+		for (int i = 0; spec->notes[i]; i++) {
+			if (i)
+				printf("\n");
+			printf("%*s", HELP_INDENT, "");
+			print_wrapped(spec->notes[i], HELP_INDENT, HELP_INDENT);
+		}
+	}
+
 	printf("\nExit status: 0 on success, 1 if the run failed, "
 	       "2 on a usage error,\n%d if the mode needs a kernel feature "
 	       "that this kernel lacks.\n", BENCH_EXIT_UNSUPPORTED);
