@@ -70,6 +70,8 @@ struct bench_spec {
 	 * mean and do not mean, where a mode's threads run, a model's limits.
 	 */
 	const char *const *notes;
+	/* --help's text for --cpus, if it is not the number of workers. */
+	const char *cpus_help;
 };
 
 #define BENCH_MAX_OPTIONS 4

@@ -39,10 +39,15 @@ static void print_wrapped(const char *text, int col, int indent)
 static void print_entry(const char *label, const char *text)
 {
 	const int text_col = HELP_INDENT + HELP_LABEL + 1;
-	int col = printf("%*s%-*s ", HELP_INDENT, "", HELP_LABEL, label);
+	int col;
 
-	if (col > text_col)
-		col = printf("\n%*s", text_col, "") - 1;
+	/* A label too long for its column gets a line of its own. */
+	if ((int)strlen(label) > HELP_LABEL) {
+		printf("%*s%s\n%*s", HELP_INDENT, "", label, text_col, "");
+		col = text_col;
+	} else {
+		col = printf("%*s%-*s ", HELP_INDENT, "", HELP_LABEL, label);
+	}
 	print_wrapped(text, col, text_col);
 }
 
@@ -62,8 +67,9 @@ void bench_print_help(const struct bench_spec *spec)
 	printf("\nOptions:\n");
 	print_entry("--mode MODE", "how the workers are run (required; see "
 		    "Modes)");
-	print_entry("--cpus N", "number of workers (required); worker i is "
-		    "pinned to the i-th CPU of the initial affinity mask");
+	print_entry("--cpus N", spec->cpus_help ? spec->cpus_help :
+		    "number of workers (required); worker i is pinned to the "
+		    "i-th CPU of the initial affinity mask");
 	if (spec->sampled) {
 		snprintf(text, sizeof(text),
 			 "number of measurement intervals (default %d)",

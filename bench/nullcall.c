@@ -107,13 +107,13 @@ static const struct bench_metric metrics[] = {
 	{ "busy_cpu_share", "the kernel core's CPU time / wall time over 200 "
 			    "ms right after a request, while it spins: the "
 			    "control, about 1 (kcore-idle)" },
-	{ "busy_stat_ticks_per_s", "the same from utime + stime of "
+	{ "busy_ticks_per_s", "the same from utime + stime of "
 				   "/proc/self/task/TID/stat, in clock ticks "
 				   "per second (sysconf(_SC_CLK_TCK), 100 for a "
 				   "thread that never stops) (kcore-idle)" },
 	{ "idle_cpu_share", "CPU time / wall time over each interval once the "
 			    "kernel core sleeps: the goal is 0 (kcore-idle)" },
-	{ "idle_stat_ticks_per_s", "the same in /proc stat ticks per second "
+	{ "idle_ticks_per_s", "the same in /proc stat ticks per second "
 				   "(kcore-idle)" },
 };
 
@@ -154,6 +154,9 @@ static const struct bench_spec spec = {
 	.nr_metrics = BENCH_ARRAY_SIZE(metrics),
 	.sampled = true,
 	.notes = notes,
+	.cpus_help = "CPUs the run occupies (required): the client runs on the "
+		     "first CPU of the initial affinity mask, the server on the "
+		     "N-th (see Notes)",
 };
 
 int main(int argc, char **argv)

@@ -25,9 +25,9 @@ enum { BUSY_SHARE, BUSY_TICKS, IDLE_SHARE, IDLE_TICKS, NR_SERIES };
 
 static const char *const series_metric[NR_SERIES] = {
 	[BUSY_SHARE] = "busy_cpu_share",
-	[BUSY_TICKS] = "busy_stat_ticks_per_s",
+	[BUSY_TICKS] = "busy_ticks_per_s",
 	[IDLE_SHARE] = "idle_cpu_share",
-	[IDLE_TICKS] = "idle_stat_ticks_per_s",
+	[IDLE_TICKS] = "idle_ticks_per_s",
 };
 
 struct cpu_reading {

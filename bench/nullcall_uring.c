@@ -106,10 +106,14 @@ static int nop_round_trip(void *arg)
 		return -1;
 	}
 	io_uring_prep_nop(sqe);
-	/* With SQPOLL this enters the kernel only to wake a sleeping thread. */
+	/*
+	 * With SQPOLL this enters the kernel only to wake a sleeping thread.
+	 * It returns the entries the thread has not consumed yet, which may
+	 * already be 0: only an error counts.
+	 */
 	ret = io_uring_submit(&uc->ring);
-	if (ret != 1) {
-		bench_error(uc->name, "io_uring_submit", ret < 0 ? -ret : EIO);
+	if (ret < 0) {
+		bench_error(uc->name, "io_uring_submit", -ret);
 		return -1;
 	}
 	ret = uc->sleep_wait ? io_uring_wait_cqe(&uc->ring, &cqe) :
