@@ -20,13 +20,15 @@ int bench_kcore_probe(const struct bench_args *args)
 	if (corey_kcore_supported())
 		return 0;
 	err = errno;
-	/* No device node, or a node without its driver: no kernel cores. */
-	if (err == ENOENT || err == ENODEV || err == ENXIO) {
-		bench_errorf(name, "mode %s needs kernel cores: %s: %s (load "
-			     "the corey_kcore module, e.g. insmod %s, on a "
-			     "kernel with CONFIG_COREY_USER_WORKER)",
-			     args->mode->name, COREY_KCORE_DEVICE,
-			     corey_strerror(err), KCORE_MODULE);
+	/*
+	 * libcorey says ENODEV for a missing device node or one without its
+	 * driver, and corey_strerror() names what is missing; ENOENT and ENXIO
+	 * are the same thing should it pass open()'s errno through.
+	 */
+	if (err == ENODEV || err == ENOENT || err == ENXIO) {
+		bench_errorf(name, "mode %s: %s (here: insmod %s)",
+			     args->mode->name, corey_strerror(err),
+			     KCORE_MODULE);
 		return BENCH_EXIT_UNSUPPORTED;
 	}
 	bench_error(name, COREY_KCORE_DEVICE, err);
