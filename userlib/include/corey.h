@@ -95,8 +95,9 @@ int corey_shares_supported(void);
  * strerror(3) that names the missing feature: on a kernel without shares,
  * ENOSYS and EINVAL (what a direct prctl(PR_COREY, ...) answers there) give
  * "this kernel has no descriptor shares (CONFIG_COREY_SHARES); apply the
- * Corey series".  Other errors, and any error on a kernel with shares, give
- * strerror(err).  Do not modify the string.
+ * Corey series"; while /dev/corey_kcore is missing, ENODEV gives "no kernel
+ * cores: /dev/corey_kcore is missing; load the corey_kcore module ...".
+ * Other errors give strerror(err).  Do not modify the string.
  */
 const char *corey_strerror(int err);
 
@@ -111,8 +112,12 @@ void corey_perror(const char *what);
  * attached it; a ring handle must only be used by that thread.
  *
  * Functions that return a pointer return NULL and set errno on failure; the
- * others return -1 and set errno.  Without the module, corey_kcore_open()
- * fails with ENODEV and corey_strerror(ENODEV) says what is missing.
+ * others return -1 and set errno; a NULL handle is EINVAL.  Without the
+ * module, corey_kcore_open() fails with ENODEV and corey_strerror(ENODEV)
+ * says what is missing.  A child of fork() inherits no rings: there, only
+ * corey_kcore_detach() and corey_kcore_close() may be used, to free the
+ * handles (and close the child's copy of the device, which otherwise keeps
+ * the kernel core alive until the child execs or exits).
  */
 struct corey_kcore;		/* a kernel core: the device and its control page */
 struct corey_kcore_ring;	/* one thread's ring on a kernel core */
@@ -122,42 +127,63 @@ struct corey_kcore_ring;	/* one thread's ring on a kernel core */
  * (1..COREY_KCORE_RINGS_MAX).  After idle_us microseconds without work it
  * sleeps until a client wakes it (0: the kernel's default, 1 s).  The device
  * is opened O_CLOEXEC and the rings are not inherited by fork.
- * Errors: ENODEV (module not loaded), EINVAL (cpu offline, outside the
- * caller's cpuset or out of range; nr_rings), EAGAIN, ENOMEM, EINTR.
+ * Errors: ENODEV (module not loaded), EINVAL (cpu negative, offline,
+ * outside the caller's cpuset or out of range; nr_rings; the two checked
+ * before the device is opened), EAGAIN (RLIMIT_NPROC, pids cgroup),
+ * ENOMEM, EINTR, and those of open(2) such as EACCES, EMFILE, ENFILE.
  */
 struct corey_kcore *corey_kcore_open(int cpu, unsigned int nr_rings,
 				     unsigned int idle_us);
 
 /*
- * Stop the kernel core and release everything; ring handles on it must have
- * been detached.  The thread exits on its own, without being waited for.
+ * Stop the kernel core and release everything, including kc; ring handles
+ * on it must have been detached (one used afterwards is undefined).  The
+ * thread exits on its own, without being waited for.  Errors: EINVAL (kc
+ * NULL), those of close(2); kc is released anyway.
  */
 int corey_kcore_close(struct corey_kcore *kc);
 
-/* The kernel core's thread id (for /proc/<pid>/task/<tid>/stat). */
+/*
+ * The kernel core's thread id (for /proc/<pid>/task/<tid>/stat).  Errors:
+ * EINVAL (kc NULL).
+ */
 int corey_kcore_tid(const struct corey_kcore *kc);
 
 /*
- * Make the calling thread the producer of ring ring.  Errors: EINVAL (ring
- * out of range), EBUSY (another live thread produces on it), EOWNERDEAD
- * (the kernel core has exited), ENOMEM.
+ * Make the calling thread the producer of ring ring.  A ring whose producer
+ * exited may be taken over; requests it left posted are served first and
+ * are not this handle's to reap.  Errors: EINVAL (ring out of range), EBUSY
+ * (another live thread produces on it, or the calling thread already has a
+ * handle for it), EOWNERDEAD (the kernel core has exited), ENOMEM.
  */
 struct corey_kcore_ring *corey_kcore_attach(struct corey_kcore *kc,
 					    unsigned int ring);
 
-/* Wait for the ring's outstanding requests, then give the ring up. */
+/*
+ * Complete the ring's outstanding requests as corey_kcore_reap() would
+ * (FALLBACK calls are made, signals raised; signals do not interrupt the
+ * wait), discard their results, give the ring up and free r.  Only the
+ * producer may detach.  Errors: EINVAL (r NULL, or not the producer: r is
+ * kept), EOWNERDEAD (the kernel core exited before completing them: they
+ * were not made; r is freed).
+ */
 int corey_kcore_detach(struct corey_kcore_ring *r);
 
 /* How corey_kcore_reap() and corey_kcore_syscall() wait. */
 #define COREY_KCORE_SPIN	0	/* poll the slot (the default) */
 #define COREY_KCORE_BLOCK	1	/* sleep in the kernel until done */
+/* Errors: EINVAL (r NULL, mode). */
 int corey_kcore_set_wait(struct corey_kcore_ring *r, int mode);
 
 /*
  * Post a request without waiting: op is a system call number on the
- * allowlist (or COREY_KCORE_OP_NOP), args its six arguments.  Wakes the
- * kernel core if it sleeps.  Errors: EAGAIN (COREY_KCORE_RING_SLOTS
- * requests outstanding: reap first), EOWNERDEAD.
+ * allowlist (or COREY_KCORE_OP_NOP), args its six arguments (NULL: all 0),
+ * user_data comes back with the result.  Wakes the kernel core if it
+ * sleeps.  An op off the allowlist is posted too, and completes as BADOP.
+ * Errors: EINVAL (r NULL), EAGAIN (COREY_KCORE_RING_SLOTS requests
+ * outstanding, or the next slot still holds one the previous producer
+ * left: reap first), EOWNERDEAD (the kernel core has exited; the request
+ * was not posted).
  */
 int corey_kcore_submit(struct corey_kcore_ring *r, unsigned int op,
 		       const unsigned long args[6], unsigned long user_data);
@@ -175,8 +201,12 @@ struct corey_kcore_result {
  * result is always Linux's; status says which path ran.  SIGPIPE and
  * SIGXFSZ that the call would have raised are raised in the caller.
  * flags: 0 waits; COREY_KCORE_NOWAIT fails with EAGAIN if not done yet.
- * Errors: EAGAIN, ENOENT (nothing outstanding), EOWNERDEAD, EINTR (blocking
- * wait interrupted; call again).
+ * res may be NULL to discard the result.  Returns 0: the call's own error
+ * is in res->err, never in errno.  Errors: EINVAL (r NULL, flags), EAGAIN,
+ * ENOENT (nothing outstanding), EOWNERDEAD (the kernel core exited first:
+ * the request was not made and is dropped; res, if not NULL, gets ret -1,
+ * err EOWNERDEAD, status 0 and its user_data), EINTR (blocking wait
+ * interrupted; call again).
  */
 #define COREY_KCORE_NOWAIT	1
 int corey_kcore_reap(struct corey_kcore_ring *r,
@@ -184,12 +214,19 @@ int corey_kcore_reap(struct corey_kcore_ring *r,
 
 /*
  * syscall(2) through the kernel core: submit, wait, reap.  Returns what
- * syscall(2) would (-1 and errno on error).  The ring must have nothing
- * outstanding.
+ * syscall(2) would (-1 and errno on error), ENOSYS for a call off the
+ * allowlist.  A signal does not interrupt the wait: the call is made
+ * anyway.  Errors of its own: EINVAL (r NULL), EBUSY (the ring has
+ * requests outstanding), EOWNERDEAD (the kernel core has exited; the call
+ * was not made).
  */
 long corey_kcore_syscall(struct corey_kcore_ring *r, long nr, ...);
 
-/* 1 if /dev/corey_kcore exists and opens, 0 if not (errno says why). */
+/*
+ * 1 if /dev/corey_kcore exists and opens, 0 if not; then errno says why
+ * (ENODEV: it is missing, the module is not loaded).  The device is asked
+ * on every call: the module may come and go.  Never fails.
+ */
 int corey_kcore_supported(void);
 
 #ifdef __cplusplus

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Error messages that name the missing kernel feature. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +11,26 @@
 static const char missing_shares[] =
 	"this kernel has no descriptor shares (CONFIG_COREY_SHARES); "
 	"apply the Corey series";
+
+static const char missing_kcore[] =
+	"no kernel cores: " COREY_KCORE_DEVICE " is missing; load the "
+	"corey_kcore module (insmod corey_kcore.ko) on a kernel with "
+	"CONFIG_COREY_USER_WORKER";
+
+/*
+ * ENODEV from corey_kcore_open() means the device is not there.  Ask
+ * again each time (the module may have been loaded since), and name it
+ * only while that is still the answer: a device that is there but cannot
+ * be opened fails with EACCES and the like, which strerror() explains.
+ */
+static bool kcore_missing(void)
+{
+	int saved_errno = errno;
+	bool missing = !corey_kcore_supported() && errno == ENODEV;
+
+	errno = saved_errno;
+	return missing;
+}
 
 const char *corey_strerror(int err)
 {
@@ -21,6 +42,8 @@ const char *corey_strerror(int err)
 	if ((err == ENOSYS || err == EINVAL) &&
 	    corey_probe_shares() == -ENOSYS)
 		return missing_shares;
+	if (err == ENODEV && kcore_missing())
+		return missing_kcore;
 	return strerror(err);
 }
 

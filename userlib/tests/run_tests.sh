@@ -13,7 +13,9 @@
 #   CC                 the compiler
 # The tests adapt to the kernel: without descriptor shares every call must
 # fail with ENOSYS and corey-run must refuse (or warn, with --allow-missing);
-# with them, threads run by corey-run must get tagged descriptors.
+# with them, threads run by corey-run must get tagged descriptors.  Without
+# /dev/corey_kcore (the host, normally) the kernel-core cases that need it
+# are skipped.
 set -euo pipefail
 
 : "${COREY_SRC:?}" "${COREY_OUT:?}" "${COREY_STAGE:?}" "${COREY_BINDIR:?}"
@@ -24,6 +26,7 @@ CC=${CC:-cc}
 unset COREY_RUN_PRELOAD COREY_RUN_MAIN
 
 api_test=$COREY_OUT/tests/api_test
+kcore_test=$COREY_OUT/tests/kcore_test
 thread_fds=$COREY_OUT/tests/thread_fds
 corey_run=$COREY_OUT/corey-run
 scratch=$(mktemp -d)
@@ -32,14 +35,18 @@ missing_re='no descriptor shares \(CONFIG_COREY_SHARES\); apply the Corey series
 
 n=0 failed=0
 # tap DESCRIPTION COMMAND...: one TAP line; the output of a failure as
-# diagnostics.
+# diagnostics.  Exit status 4 (kselftest's) is a skip, its output's first
+# line the reason.
 tap() {
-	local desc=$1 out
+	local desc=$1 out rc=0
 
 	shift
 	n=$((n + 1))
-	if out=$("$@" 2>&1); then
+	out=$("$@" 2>&1) || rc=$?
+	if ((rc == 0)); then
 		printf 'ok %d %s\n' "$n" "$desc"
+	elif ((rc == 4)); then
+		printf 'ok %d %s # SKIP %s\n' "$n" "$desc" "${out%%$'\n'*}"
 	else
 		failed=$((failed + 1))
 		printf 'not ok %d %s\n' "$n" "$desc"
@@ -164,7 +171,7 @@ pkg_config_resolves() {
 	# directory the compiler searches anyway.
 	[[ " $flags " == *" -I$COREY_STAGE$COREY_INCLUDEDIR/corey/uapi "* ]] &&
 		[[ " $flags " == *" -lcorey "* ]] &&
-		[ "$(staged_pkg_config --modversion corey)" = 0.1.0 ]
+		[ "$(staged_pkg_config --modversion corey)" = 0.2.0 ]
 }
 
 # link_with_pkg_config static|dynamic
@@ -207,7 +214,10 @@ man_page_clean() {
 
 api=(corey_share_create corey_share_destroy corey_share_addobj
 	corey_share_addobj_at corey_share_delobj corey_set_alloc_share
-	corey_get_alloc_share corey_shares_supported corey_strerror corey_perror)
+	corey_get_alloc_share corey_shares_supported corey_strerror corey_perror
+	corey_kcore_open corey_kcore_close corey_kcore_tid corey_kcore_supported
+	corey_kcore_attach corey_kcore_detach corey_kcore_set_wait
+	corey_kcore_submit corey_kcore_reap corey_kcore_syscall)
 
 # ... in the source and in the staged install.
 every_call_has_a_page() {
@@ -232,6 +242,14 @@ else
 fi
 for c in $("$api_test" --list); do
 	tap "libcorey: $c" "$api_test" "$c"
+done
+if "$kcore_test" --supported; then
+	printf '# %s is there: kernel-core round trips\n' /dev/corey_kcore
+else
+	printf '# no %s: kernel-core cases that need it are skipped\n' /dev/corey_kcore
+fi
+for c in $("$kcore_test" --list); do
+	tap "libcorey kernel cores: $c" "$kcore_test" "$c"
 done
 tap "libcorey.so exports the API and nothing else" exports \
 	"$COREY_OUT/libcorey.so" "${api[@]}"
