@@ -9,9 +9,6 @@
 #include "bench_cpu.h"
 #include "bench_err.h"
 
-/* Where the project's initramfs keeps the module (corey flavours only). */
-#define KCORE_MODULE	"/lib/modules/corey/corey_kcore.ko"
-
 int bench_kcore_probe(const struct bench_args *args)
 {
 	const char *name = args->spec->name;
@@ -26,9 +23,8 @@ int bench_kcore_probe(const struct bench_args *args)
 	 * are the same thing should it pass open()'s errno through.
 	 */
 	if (err == ENODEV || err == ENOENT || err == ENXIO) {
-		bench_errorf(name, "mode %s: %s (here: insmod %s)",
-			     args->mode->name, corey_strerror(err),
-			     KCORE_MODULE);
+		bench_errorf(name, "mode %s: %s", args->mode->name,
+			     corey_strerror(err));
 		return BENCH_EXIT_UNSUPPORTED;
 	}
 	bench_error(name, COREY_KCORE_DEVICE, err);

@@ -139,7 +139,10 @@ static const char *const notes[] = {
 	"its CPU time over each of K --interval-ms intervals.  CPU share comes "
 	"from the thread's CPU-time clock (nanoseconds), ticks from /proc.",
 	"Under emulation (TCG) absolute times mean little: compare the modes "
-	"of one run, and --cpus 2 with --cpus 2.",
+	"of one run, and --cpus 2 with --cpus 2.  A spinning client and server "
+	"need two host CPUs at the same time: when other work on the host "
+	"takes one, a round trip waits for the host's scheduler (milliseconds) "
+	"and the spread shows it.",
 	NULL,
 };
 

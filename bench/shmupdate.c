@@ -153,7 +153,8 @@ static const char *const notes[] = {
 	"own while the workers leave it free; a worker that shares its CPU "
 	"waits by sleeping (COREY_KCORE_BLOCK), the others spin on their "
 	"slot.  With only 2 CPUs no crossover with direct is to be expected: "
-	"the paper's appears at several cores per server.",
+	"in the paper, messages win only once several client cores share the "
+	"lines.",
 	NULL,
 };
 

@@ -324,7 +324,9 @@ def nullcall(lines, seen, f):
             "(min-max) over the rounds (below 1: the kernel core is faster).  "
             "The wake columns are a round trip that finds the server asleep "
             "after its idle time (1 ms there) and must wake it.  Under TCG only "
-            "the ratios mean anything.\n\n")
+            "the ratios mean anything, and a client and server that both spin "
+            "need two host CPUs at once: a busy host turns some round trips "
+            "into host scheduling delays, which the spread shows.\n\n")
     write_table(f, ["kernel", "CPUs"] + [f"{m} ns" for m in modes]
                 + ["kcore / uring", "kcore / syscall", "uring wake ns", "kcore wake ns"], rows)
 
