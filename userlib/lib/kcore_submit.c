@@ -87,8 +87,9 @@ int corey_kcore_post(struct corey_kcore_ring *r, unsigned int op,
 	seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
 	if (seq & 1) {
 		/*
-		 * Left posted by the ring's previous producer and not served
-		 * yet: reaping this handle's older requests waits it out.
+		 * Still posted: left by the ring's previous producer and not
+		 * served yet (reaping this handle's older requests waits it
+		 * out), or dropped on a dead kernel core.
 		 */
 		errno = lost(r, slot, seq) ? EOWNERDEAD : EAGAIN;
 		return -1;
@@ -112,7 +113,8 @@ int corey_kcore_post(struct corey_kcore_ring *r, unsigned int op,
 	/*
 	 * A request on a dead kernel core is not counted as outstanding: its
 	 * slot stays posted for good, and the next post finds it so and fails
-	 * the same way.
+	 * the same way.  NEED_WAKEUP too: the kernel core may have died
+	 * asleep, after the flags were read.
 	 */
 	if ((flags & (COREY_KCORE_DEAD | COREY_KCORE_NEED_WAKEUP)) &&
 	    lost(r, slot, seq)) {
@@ -164,7 +166,7 @@ static int wait_slot(const struct corey_kcore_ring *r, unsigned int idx,
 	const struct corey_kcore_slot *slot = &r->slots[idx];
 
 	if (flags & COREY_KCORE_NOWAIT) {
-		/* A caller polling this way spins too. */
+		/* A caller that polls this way spins: same checks. */
 		if (check_ctl(r, slot, posted) < 0)
 			return -1;
 		errno = EAGAIN;
@@ -177,9 +179,9 @@ static int wait_slot(const struct corey_kcore_ring *r, unsigned int idx,
 
 /*
  * The kernel core exited before making the oldest request: it never will.
- * Stop counting it, so that the caller can account for every request and
- * then reuse nothing; its slot stays posted, which corey_kcore_post()
- * recognises as a dead ring.
+ * Stop counting it, so that reaping moves on to the next one (which fails
+ * the same way) and ends with ENOENT, each request accounted for once.
+ * Its slot stays posted, which corey_kcore_post() takes for a dead ring.
  */
 static void drop(struct corey_kcore_ring *r,
 		 const struct corey_kcore_slot *slot,
