@@ -65,6 +65,13 @@ struct bench_spec {
 	 * amount of work --intervals times and ignore the timing options.
 	 */
 	bool sampled;
+	/*
+	 * Optional paragraphs for --help, NULL-terminated: what the numbers
+	 * mean and do not mean, where a mode's threads run, a model's limits.
+	 */
+	const char *const *notes;
+	/* --help's text for --cpus, if it is not the number of workers. */
+	const char *cpus_help;
 };
 
 #define BENCH_MAX_OPTIONS 4

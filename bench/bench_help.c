@@ -39,10 +39,15 @@ static void print_wrapped(const char *text, int col, int indent)
 static void print_entry(const char *label, const char *text)
 {
 	const int text_col = HELP_INDENT + HELP_LABEL + 1;
-	int col = printf("%*s%-*s ", HELP_INDENT, "", HELP_LABEL, label);
+	int col;
 
-	if (col > text_col)
-		col = printf("\n%*s", text_col, "") - 1;
+	/* A label too long for its column gets a line of its own. */
+	if ((int)strlen(label) > HELP_LABEL) {
+		printf("%*s%s\n%*s", HELP_INDENT, "", label, text_col, "");
+		col = text_col;
+	} else {
+		col = printf("%*s%-*s ", HELP_INDENT, "", HELP_LABEL, label);
+	}
 	print_wrapped(text, col, text_col);
 }
 
@@ -62,8 +67,9 @@ void bench_print_help(const struct bench_spec *spec)
 	printf("\nOptions:\n");
 	print_entry("--mode MODE", "how the workers are run (required; see "
 		    "Modes)");
-	print_entry("--cpus N", "number of workers (required); worker i is "
-		    "pinned to the i-th CPU of the initial affinity mask");
+	print_entry("--cpus N", spec->cpus_help ? spec->cpus_help :
+		    "number of workers (required); worker i is pinned to the "
+		    "i-th CPU of the initial affinity mask");
 	if (spec->sampled) {
 		snprintf(text, sizeof(text),
 			 "number of measurement intervals (default %d)",
@@ -113,6 +119,16 @@ void bench_print_help(const struct bench_spec *spec)
 	printf("\nMetrics:\n");
 	for (int i = 0; i < spec->nr_metrics; i++)
 		print_entry(spec->metrics[i].name, spec->metrics[i].definition);
+
+	if (spec->notes) {
+		printf("\nNotes:\n");
+		for (int i = 0; spec->notes[i]; i++) {
+			if (i)
+				printf("\n");
+			printf("%*s", HELP_INDENT, "");
+			print_wrapped(spec->notes[i], HELP_INDENT, HELP_INDENT);
+		}
+	}
 
 	printf("\nExit status: 0 on success, 1 if the run failed, "
 	       "2 on a usage error,\n%d if the mode needs a kernel feature "

@@ -2,6 +2,8 @@
 #include "bench_sampler.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,7 +50,7 @@ static int sample_rates(struct bench_team *team, const struct bench_args *args,
  * The whole run's count, not the sampled intervals': whatever is counted
  * around the process (lock_stat) also covers the warm-up and the stop.
  */
-static int write_ops_file(const struct bench_args *args, uint64_t total)
+int bench_write_ops_file(const struct bench_args *args, uint64_t total)
 {
 	FILE *f = fopen(args->ops_file, "w");
 	int err;
@@ -68,8 +70,9 @@ static int write_ops_file(const struct bench_args *args, uint64_t total)
 	return 0;
 }
 
-int bench_run_sampled(const struct bench_args *args, enum bench_team_kind kind,
-		      bench_worker_fn fn, void *ctx, const char *metric)
+static int run_sampled(const struct bench_args *args, enum bench_team_kind kind,
+		       bench_worker_fn fn, void *ctx, const char *metric,
+		       bool per_worker_ns)
 {
 	double *rates = calloc(args->intervals, sizeof(*rates));
 	struct bench_team *team = NULL;
@@ -88,11 +91,32 @@ int bench_run_sampled(const struct bench_args *args, enum bench_team_kind kind,
 	if (bench_team_wait(team) || sampled)
 		goto out;
 	/* Workers have exited, so the total is final. */
-	if (args->ops_file && write_ops_file(args, bench_team_total(team)))
+	if (args->ops_file && bench_write_ops_file(args, bench_team_total(team)))
 		goto out;
+	/*
+	 * Each worker does one operation at a time, so over an interval it
+	 * spends cpus / rate seconds per operation on average.
+	 */
+	if (per_worker_ns)
+		for (int k = 0; k < args->intervals; k++)
+			rates[k] = rates[k] > 0 ? args->cpus * 1e9 / rates[k] :
+						  INFINITY;
 	status = bench_report(args, metric, rates, args->intervals) ? 1 : 0;
 out:
 	bench_team_destroy(team);
 	free(rates);
 	return status;
+}
+
+int bench_run_sampled(const struct bench_args *args, enum bench_team_kind kind,
+		      bench_worker_fn fn, void *ctx, const char *metric)
+{
+	return run_sampled(args, kind, fn, ctx, metric, false);
+}
+
+int bench_run_sampled_ns(const struct bench_args *args,
+			 enum bench_team_kind kind, bench_worker_fn fn,
+			 void *ctx, const char *metric)
+{
+	return run_sampled(args, kind, fn, ctx, metric, true);
 }

@@ -6,6 +6,8 @@
 #ifndef BENCH_SAMPLER_H
 #define BENCH_SAMPLER_H
 
+#include <stdint.h>
+
 #include "bench_cli.h"
 #include "bench_team.h"
 
@@ -20,5 +22,21 @@
  */
 int bench_run_sampled(const struct bench_args *args, enum bench_team_kind kind,
 		      bench_worker_fn fn, void *ctx, const char *metric);
+
+/*
+ * The same run, reporting instead the mean time one worker spent per
+ * operation in each interval, args->cpus * 10^9 / rate nanoseconds: for
+ * workers that make one synchronous operation at a time, its latency as
+ * each worker sees it.
+ */
+int bench_run_sampled_ns(const struct bench_args *args,
+			 enum bench_team_kind kind, bench_worker_fn fn,
+			 void *ctx, const char *metric);
+
+/*
+ * Write @total, the operations of the whole run, to args->ops_file.
+ * Returns 0, or -1 after reporting.
+ */
+int bench_write_ops_file(const struct bench_args *args, uint64_t total);
 
 #endif /* BENCH_SAMPLER_H */

@@ -23,15 +23,6 @@
  */
 #define ABORT_POLL_NS	10000000L
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("yield" ::: "memory");
-#endif
-}
-
 /*
  * Shared (not FUTEX_PRIVATE) futexes, so the same code serves forked
  * workers.  Every error (EAGAIN: the word already changed, EINTR,
@@ -69,7 +60,7 @@ static int wait_while(atomic_uint *word, unsigned int val,
 		if (atomic_load_explicit(abort, memory_order_relaxed))
 			return -1;
 		if (spins < spin_limit)
-			cpu_relax();
+			bench_cpu_relax();
 		else
 			futex_wait(word, cur);
 	}

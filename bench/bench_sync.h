@@ -10,6 +10,16 @@
 
 #include <stdatomic.h>
 
+/* One pause in a spin-wait: lets a sibling hyperthread run meanwhile. */
+static inline void bench_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
 /*
  * Spin until *word == @want.  Returns 0 once it does, or -1 as soon as
  * *abort is non-zero.  Never sleeps: for a waiter that has a CPU to itself

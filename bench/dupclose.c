@@ -87,12 +87,27 @@ static const struct bench_mode modes[] = {
 		       "default /bin/corey-run), which gives every new thread a "
 		       "private default share (needs CONFIG_COREY_SHARES)",
 	  dupclose_run_corey_run },
+	{ "kcore", "threads; each posts its dup and its close, synchronously, "
+		   "on a ring of its own to one kernel core on the last CPU, "
+		   "which makes the calls (needs the corey_kcore module)",
+	  dupclose_run_kcore },
 };
 
 static const struct bench_metric metrics[] = {
 	{ DUPCLOSE_METRIC, "dup+close pairs per second, summed over all "
 			   "workers (uring: one IORING_OP_FILES_UPDATE + one "
 			   "close_direct)" },
+};
+
+static const char *const notes[] = {
+	"kcore: the kernel core runs on the last CPU of the affinity mask.  "
+	"With fewer workers than CPUs that CPU is its own, as Corey dedicates "
+	"a core to it; --cpus N then occupies N + 1 CPUs.  With as many "
+	"workers as CPUs (--cpus 2 on 2 CPUs) it shares the last worker's "
+	"CPU, and that worker waits for its calls by sleeping "
+	"(COREY_KCORE_BLOCK) rather than spinning on the CPU the kernel core "
+	"needs; the other workers spin on their ring slot.",
+	NULL,
 };
 
 static const struct bench_spec spec = {
@@ -104,6 +119,7 @@ static const struct bench_spec spec = {
 	.metrics = metrics,
 	.nr_metrics = BENCH_ARRAY_SIZE(metrics),
 	.sampled = true,
+	.notes = notes,
 };
 
 int main(int argc, char **argv)

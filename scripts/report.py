@@ -27,6 +27,15 @@ phases over a run, which a ratio of two overall medians would mix in.  The
 same holds for the ratios between two modes of one boot (shares against
 threads, shares against io_uring).
 
+Kernel cores get three tables: nullcall (the round trip of a no-op as a
+system call, through io_uring's SQ poll thread and through a kernel core,
+with kcore/uring and kcore/syscall ratios per round; the wake-up after
+idle; the kernel core's CPU time while idle), dup/close through a kernel
+core against threads and io_uring, and shmupdate (per-worker time per
+update of 1-8 shared lines: directly, by pwrite64, through a kernel core).
+shmupdate's metric names its line count (ns_per_update:8lines); its
+efficiency is that of a time per worker.
+
 Lock bounces per dup+close (LOCKSTAT=1) get their own table: the sum over
 the file_lock classes (file_lock_bounces_per_op) and every lock class that
 bounced (bounces_per_op:CLASS).  skipped.csv lists the modes a kernel
@@ -39,8 +48,14 @@ import sys
 from collections import defaultdict
 
 THROUGHPUT = {"ops_per_sec", "pages_per_sec"}
-TIME_PER_WORKER = {"ns_per_page"}
+TIME_PER_WORKER = {"ns_per_page", "ns_per_update"}
 TIME_SERIAL = {"seconds"}
+# Times of one operation that mean the same on every kernel (nullcall):
+# compared against stock, but with no efficiency (--cpus places a server).
+TIME_PER_OP = {"ns_per_op", "wake_ns"}
+
+SHM_METRIC = "ns_per_update:"  # followed by "<L>lines"
+NULLCALL_IDLE = ["busy_cpu_share", "busy_ticks_per_s", "idle_cpu_share", "idle_ticks_per_s"]
 HEADER = ["kernel", "benchmark", "mode", "cpus", "metric", "value", "spread"]
 SKIP_HEADER = ["kernel", "benchmark", "mode", "reason"]
 
@@ -61,7 +76,13 @@ def is_lock_metric(metric):
     return metric == FILE_LOCK_BOUNCES or metric.startswith(CLASS_BOUNCES)
 
 
+def base_metric(metric):
+    """The metric without its qualifier (ns_per_update:8lines)."""
+    return metric.split(":", 1)[0]
+
+
 def efficiency(metric, n, v1, vn):
+    metric = base_metric(metric)
     if v1 <= 0 or vn <= 0:
         return None
     if metric in THROUGHPUT:
@@ -193,6 +214,10 @@ def summary(rows, out, rounds=None, skipped=None):
         ratios(lines, cpus, f)
         shares_vs_threads(lines, seen, cpus, f)
         shares_vs_uring(lines, seen, f)
+        nullcall(lines, seen, f)
+        nullcall_idle(lines, f)
+        dupclose_kcore(lines, seen, cpus, f)
+        shmupdate(lines, seen, f)
         kernels(lines, cpus, f)
         lock_bounces(lines, cpus, f)
         skips(skipped, f)
@@ -245,18 +270,151 @@ def point(lines, key, c):
     return pts[c][0] if c in pts else None
 
 
-def mode_ratio(lines, seen, num, den, c):
-    """(per-round ratios, ratio of medians) of two dupclose ops_per_sec
-    points (kernel, mode) at c CPUs; (None, None) if one is missing."""
-    a = point(lines, (num[0], "dupclose", num[1], "ops_per_sec"), c)
-    b = point(lines, (den[0], "dupclose", den[1], "ops_per_sec"), c)
+def point_ratio(lines, seen, num, den, c):
+    """(per-round ratios, ratio of medians) of two points (kernel, bench,
+    mode, metric) at c CPUs; (None, None) if one is missing."""
+    a, b = point(lines, num, c), point(lines, den, c)
     if a is None or b is None or b <= 0:
         return None, None
     per_round = None
     if num[0] == den[0]:  # rounds pair up only within one kernel's boots
-        per_round = round_ratios(seen, (num[0], "dupclose", num[1], "ops_per_sec", c),
-                                 (den[0], "dupclose", den[1], "ops_per_sec", c))
+        per_round = round_ratios(seen, num + (c,), den + (c,))
     return per_round, a / b
+
+
+def mode_ratio(lines, seen, num, den, c):
+    """point_ratio() of two dupclose ops_per_sec points (kernel, mode)."""
+    return point_ratio(lines, seen, (num[0], "dupclose", num[1], "ops_per_sec"),
+                       (den[0], "dupclose", den[1], "ops_per_sec"), c)
+
+
+def value_cell(lines, key, c):
+    """"value (spread)" of a point, "-" if it is missing."""
+    pts = lines.get(key, {})
+    if c not in pts:
+        return "-"
+    v, sp = pts[c]
+    return f"{fmt(v)} ({sp:.0%})"
+
+
+def nullcall(lines, seen, f):
+    """Round trip of a no-op: syscall, io_uring SQ poll thread, kernel core."""
+    modes = ("syscall", "uring", "kcore")
+    rows = []
+    for k, c in sorted({(key[0], c) for key, pts in lines.items()
+                        if key[1] == "nullcall" and key[3] == "ns_per_op" for c in pts}):
+        op = lambda m: (k, "nullcall", m, "ns_per_op")  # noqa: E731
+        cells = [k, str(c)] + [value_cell(lines, op(m), c) for m in modes]
+        for ref in ("uring", "syscall"):
+            per_round, overall = point_ratio(lines, seen, op("kcore"), op(ref), c)
+            cells.append(ratio_cell(per_round, overall))
+        cells += [value_cell(lines, (k, "nullcall", m, "wake_ns"), c) for m in ("uring", "kcore")]
+        rows.append(cells)
+    if not rows:
+        return
+    f.write("\n## Null call round trip (nullcall)\n\n")
+    f.write("Nanoseconds per round trip of a request that does nothing, back to "
+            "back: `syscall` is getppid on the client's CPU, `uring` an "
+            "IORING_OP_NOP through an SQ poll thread, `kcore` a "
+            "COREY_KCORE_OP_NOP through a kernel core.  CPUs is what the run "
+            "occupies: at 1 the server shares the client's CPU and the client "
+            "sleeps while it waits; from 2 the server has a CPU of its own and "
+            "the client spins.  Value (spread); the ratios are time through the "
+            "kernel core / time of the other, within each round, median "
+            "(min-max) over the rounds (below 1: the kernel core is faster).  "
+            "The wake columns are a round trip that finds the server asleep "
+            "after its idle time (1 ms there) and must wake it.  Under TCG only "
+            "the ratios mean anything, and a client and server that both spin "
+            "need two host CPUs at once: a busy host turns some round trips "
+            "into host scheduling delays, which the spread shows.\n\n")
+    write_table(f, ["kernel", "CPUs"] + [f"{m} ns" for m in modes]
+                + ["kcore / uring", "kcore / syscall", "uring wake ns", "kcore wake ns"], rows)
+
+
+def nullcall_idle(lines, f):
+    """The kernel core's own CPU use, spinning and idle (kcore-idle)."""
+    rows = []
+    for k, c in sorted({(key[0], c) for key, pts in lines.items()
+                        if key[1] == "nullcall" and key[2] == "kcore-idle" for c in pts}):
+        cells = [k, str(c)]
+        cells += [value_cell(lines, (k, "nullcall", "kcore-idle", m), c) for m in NULLCALL_IDLE]
+        idle = point(lines, (k, "nullcall", "kcore-idle", "idle_ticks_per_s"), c)
+        cells.append("-" if idle is None else "met" if idle == 0 else "not met")
+        rows.append(cells)
+    if not rows:
+        return
+    f.write("\n## Idle kernel core (nullcall kcore-idle)\n\n")
+    f.write("The kernel core's CPU time per second of wall time: `busy` while it "
+            "spins in the 200 ms after a request (the control: a spinning "
+            "thread shows about 1 and 100 ticks/s), `idle` once /proc shows it "
+            "asleep after its idle time.  CPU share is from the thread's "
+            "CPU-time clock, ticks from utime + stime in "
+            "/proc/PID/task/TID/stat.  Goal: no tick at all while idle.\n\n")
+    write_table(f, ["kernel", "CPUs"] + NULLCALL_IDLE + ["goal (idle: 0 ticks)"], rows)
+
+
+def dupclose_kcore(lines, seen, cpus, f):
+    """dup/close through one kernel core against the other dupclose modes."""
+    rows = []
+    for k in sorted({key[0] for key in lines if key[1:3] == ("dupclose", "kcore")}):
+        for ref in ("threads", "uring"):
+            if (k, "dupclose", ref, "ops_per_sec") not in lines:
+                continue
+            cells = [k, f"kcore / {ref}"]
+            for c in cpus:
+                per_round, overall = mode_ratio(lines, seen, (k, "kcore"), (k, ref), c)
+                cells.append(ratio_cell(per_round, overall))
+            rows.append(cells)
+    if not rows:
+        return
+    f.write("\n## dup/close through a kernel core (dupclose)\n\n")
+    f.write("dup+close pairs per second when every worker posts both calls to "
+            "one kernel core / pairs per second of the same kernel's threads "
+            "(each on the shared table) or io_uring (private direct "
+            "descriptors), at the same worker count, within each round, median "
+            "(min-max) over the rounds; above 1 the kernel core is faster.  The "
+            "kernel core runs on the last CPU: its own while a CPU is free "
+            "(fewer workers than CPUs), shared with the last worker, which then "
+            "sleeps while it waits, at as many workers as CPUs.  Its scaling "
+            "efficiency is in the first table.\n\n")
+    write_table(f, ["kernel", "ratio"] + cpu_heads(cpus), rows)
+
+
+def shm_lines(metric):
+    """The line count of a shmupdate metric, None for other metrics."""
+    if not metric.startswith(SHM_METRIC) or not metric.endswith("lines"):
+        return None
+    n = metric[len(SHM_METRIC):-len("lines")]
+    return int(n) if n.isdigit() else None
+
+
+def shmupdate(lines, seen, f):
+    """Barrelfish's shared-state updates: direct, pwrite64, kernel core."""
+    modes = ("direct", "pwrite", "kcore")
+    points = sorted({(key[0], shm_lines(key[3]), c) for key, pts in lines.items()
+                     if key[1] == "shmupdate" and shm_lines(key[3]) for c in pts})
+    rows = []
+    for k, n, c in points:
+        key = lambda m: (k, "shmupdate", m, f"{SHM_METRIC}{n}lines")  # noqa: E731
+        cells = [k, str(n), str(c)] + [value_cell(lines, key(m), c) for m in modes]
+        for ref in ("direct", "pwrite"):
+            per_round, overall = point_ratio(lines, seen, key("kcore"), key(ref), c)
+            cells.append(ratio_cell(per_round, overall))
+        rows.append(cells)
+    if not rows:
+        return
+    f.write("\n## Shared-state updates (shmupdate)\n\n")
+    f.write("Nanoseconds one worker takes per update of L shared cache lines "
+            "(Barrelfish, SOSP 2009, fig. 3): `direct` increments a counter in "
+            "each line itself (atomics), `pwrite` writes the lines into a shared "
+            "page with its own pwrite64, `kcore` posts that pwrite64 to one "
+            "kernel core, the only CPU that writes the page.  Value (spread); the "
+            "ratios are kcore's time / the other's within each round, median "
+            "(min-max) over the rounds.  The kernel core runs only allowlisted "
+            "system calls, so its update is a pwrite64, not an increment: "
+            "`shmupdate --help` gives the model and its limits.\n\n")
+    write_table(f, ["kernel", "lines", "workers"] + [f"{m} ns" for m in modes]
+                + ["kcore / direct", "kcore / pwrite"], rows)
 
 
 def shares_vs_threads(lines, seen, cpus, f):
@@ -381,7 +539,8 @@ def kernels(lines, cpus, f):
     """Each corey point against the same stock point (medians over all
     rounds of all boots; make bench BOOTS=n alternates the two kernels)."""
     keys = [(key, ("stock",) + key[1:], key) for key in sorted(lines)
-            if key[0] != "stock" and key[3] in THROUGHPUT | TIME_PER_WORKER | TIME_SERIAL]
+            if key[0] != "stock" and base_metric(key[3]) in
+            THROUGHPUT | TIME_PER_WORKER | TIME_SERIAL | TIME_PER_OP]
     rows = ratio_rows(lines, cpus, keys, lambda r: f"{r:.3f}")
     if not rows:
         return
@@ -399,7 +558,7 @@ def ratios(lines, cpus, f):
     """Time metrics of processes against threads, point by point."""
     keys = [(key, (key[0], key[1], "threads", key[3]), (key[0], key[1], key[3]))
             for key in sorted(lines)
-            if key[2] == "processes" and key[3] in TIME_PER_WORKER | TIME_SERIAL]
+            if key[2] == "processes" and base_metric(key[3]) in TIME_PER_WORKER | TIME_SERIAL]
     rows = ratio_rows(lines, cpus, keys, lambda r: f"{r:.2f}x")
     if not rows:
         return

@@ -10,6 +10,11 @@
 # dupclose shares and corey-run on stock) is skipped, not failed: it prints
 # "skip: benchmark,mode,reason" once and is not run again in this boot, so
 # one matrix serves stock and Corey kernels.
+# shmupdate runs once per count of shared lines in SHM_LINES (default
+# "1 2 4 8", Barrelfish's), each a result line of its own.
+# The kernel-core modes (kcore in the name) need the corey_kcore module:
+# when one is selected, the module is loaded from the initramfs if it is
+# there and not loaded yet.  On stock it is not there, and those modes skip.
 # BENCH_DIR (default /bench) is where the binaries are.
 # "bench-matrix.sh --list" prints the matrix, so the host checks BENCHES
 # against this one definition.
@@ -20,10 +25,12 @@ usage() {
 [ $# -gt 0 ] || { usage >&2; exit 2; }
 
 MATRIX="dupclose:threads dupclose:processes dupclose:uring
-dupclose:shares dupclose:corey-run
+dupclose:shares dupclose:corey-run dupclose:kcore
 memclone:threads memclone:processes
 mempass:threads mempass:processes
-pfchurn:threads pfchurn:processes"
+pfchurn:threads pfchurn:processes
+nullcall:syscall nullcall:uring nullcall:kcore nullcall:kcore-idle
+shmupdate:direct shmupdate:pwrite shmupdate:kcore"
 case "$1" in
 --list)
 	printf '%s\n' "$MATRIX" | tr '\n' ' '
@@ -38,6 +45,9 @@ Runs each benchmark:mode of the matrix at each CPU count, ROUNDS times
 BENCHES="name name:mode ..." narrows the matrix.  A mode exiting with 4
 (needs a kernel feature this kernel lacks) prints "skip: bench,mode,reason"
 once and is not run again; any other failure is counted and fails the run.
+shmupdate runs at each line count of SHM_LINES (default "1 2 4 8").  If a
+kcore mode is selected, /lib/modules/corey/corey_kcore.ko is loaded first
+when it exists and /dev/corey_kcore does not.
 Matrix:
 HELP
 	printf '%s\n' "$MATRIX" | tr ' ' '\n' | sed 's/^/  /'
@@ -58,11 +68,44 @@ selected() {
 	return 1
 }
 
+# variants BENCH: the extra arguments of each run of BENCH, one word per
+# run ("-" for none): shmupdate's shared lines.
+variants() {
+	case "$1" in
+	shmupdate)
+		for lines in ${SHM_LINES:-1 2 4 8}; do
+			echo "--lines=$lines"
+		done
+		;;
+	*) echo - ;;
+	esac
+}
+
+# Load the kernel-core module once if a selected mode needs it.  Quietly:
+# on stock there is no module file and those modes skip by themselves; a
+# failing insmod is reported, and they skip or fail as the kernel lets them.
+KCORE_MODULE=/lib/modules/corey/corey_kcore.ko
+kcore_selected() {
+	for entry in $MATRIX; do
+		case "$entry" in
+		*:*kcore*) selected "${entry%%:*}" "${entry#*:}" && return 0 ;;
+		esac
+	done
+	return 1
+}
+load_kcore() {
+	kcore_selected && [ -e "$KCORE_MODULE" ] && [ ! -e /dev/corey_kcore ] ||
+		return 0
+	insmod "$KCORE_MODULE" ||
+		echo "bench: insmod $KCORE_MODULE failed; kcore modes will skip or fail"
+}
+
 rounds=${ROUNDS:-3}
 dir=${BENCH_DIR:-/bench}
 failed=0
 skipped=
 errf=/tmp/bench-matrix.$$.err
+load_kcore
 round=1
 while [ "$round" -le "$rounds" ]; do
 	for entry in $MATRIX; do
@@ -73,25 +116,31 @@ while [ "$round" -le "$rounds" ]; do
 		*" $entry "*) continue ;;
 		esac
 		for cpus in "$@"; do
-			echo "bench: round $round/$rounds: $bench $mode cpus=$cpus"
-			rc=0
-			out=$("$dir/$bench" --mode "$mode" --cpus "$cpus" 2>"$errf") || rc=$?
-			cat "$errf" >&2
-			if [ "$rc" -eq "$EXIT_UNSUPPORTED" ]; then
-				# The benchmark's own message, as one CSV field.
-				why=$(head -n 1 "$errf" | tr ',' ';')
-				why=${why#"$bench: "}
-				echo "bench: $bench $mode SKIPPED on this kernel: ${why:-exit $rc}"
-				echo "skip: $bench,$mode,${why:-exit $rc}"
-				skipped="$skipped $entry"
-				break
-			fi
-			if [ "$rc" -ne 0 ]; then
-				echo "bench: $bench $mode cpus=$cpus FAILED (exit $rc)"
-				failed=$((failed + 1))
-				continue
-			fi
-			printf '%s\n' "$out" | sed 's/^/result: /'
+			for extra in $(variants "$bench"); do
+				[ "$extra" = - ] && extra=
+				what="$bench $mode cpus=$cpus${extra:+ $extra}"
+				echo "bench: round $round/$rounds: $what"
+				rc=0
+				# $extra is one word or none: unquoted on purpose.
+				# shellcheck disable=SC2086
+				out=$("$dir/$bench" --mode "$mode" --cpus "$cpus" $extra 2>"$errf") || rc=$?
+				cat "$errf" >&2
+				if [ "$rc" -eq "$EXIT_UNSUPPORTED" ]; then
+					# The benchmark's own message, as one CSV field.
+					why=$(head -n 1 "$errf" | tr ',' ';')
+					why=${why#"$bench: "}
+					echo "bench: $bench $mode SKIPPED on this kernel: ${why:-exit $rc}"
+					echo "skip: $bench,$mode,${why:-exit $rc}"
+					skipped="$skipped $entry"
+					break 2
+				fi
+				if [ "$rc" -ne 0 ]; then
+					echo "bench: $what FAILED (exit $rc)"
+					failed=$((failed + 1))
+					continue
+				fi
+				printf '%s\n' "$out" | sed 's/^/result: /'
+			done
 		done
 	done
 	round=$((round + 1))
