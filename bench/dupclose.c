@@ -91,6 +91,10 @@ static const struct bench_mode modes[] = {
 		   "on a ring of its own to one kernel core on the last CPU, "
 		   "which makes the calls (needs the corey_kcore module)",
 	  dupclose_run_kcore },
+	{ "kcore-batch", "as kcore, but each worker keeps its ring full of "
+			 "dup3(fd, own target) + close(target) pairs and only "
+			 "reaps (needs the corey_kcore module)",
+	  dupclose_run_kcore_batch },
 };
 
 static const struct bench_metric metrics[] = {

@@ -41,6 +41,7 @@ int dupclose_check_in_share(struct bench_worker *w, int fd, long share,
 int dupclose_run_shares(const struct bench_args *args);
 int dupclose_run_corey_run(const struct bench_args *args);
 int dupclose_run_kcore(const struct bench_args *args);
+int dupclose_run_kcore_batch(const struct bench_args *args);
 
 /*
  * Each worker duplicates an fd of its own into its ring's direct

@@ -356,15 +356,18 @@ def nullcall_idle(lines, f):
 def dupclose_kcore(lines, seen, cpus, f):
     """dup/close through one kernel core against the other dupclose modes."""
     rows = []
-    for k in sorted({key[0] for key in lines if key[1:3] == ("dupclose", "kcore")}):
-        for ref in ("threads", "uring"):
-            if (k, "dupclose", ref, "ops_per_sec") not in lines:
+    for k in sorted({key[0] for key in lines if key[1] == "dupclose"}):
+        for mode in ("kcore", "kcore-batch"):
+            if (k, "dupclose", mode, "ops_per_sec") not in lines:
                 continue
-            cells = [k, f"kcore / {ref}"]
-            for c in cpus:
-                per_round, overall = mode_ratio(lines, seen, (k, "kcore"), (k, ref), c)
-                cells.append(ratio_cell(per_round, overall))
-            rows.append(cells)
+            for ref in ("threads", "uring"):
+                if (k, "dupclose", ref, "ops_per_sec") not in lines:
+                    continue
+                cells = [k, f"{mode} / {ref}"]
+                for c in cpus:
+                    per_round, overall = mode_ratio(lines, seen, (k, mode), (k, ref), c)
+                    cells.append(ratio_cell(per_round, overall))
+                rows.append(cells)
     if not rows:
         return
     f.write("\n## dup/close through a kernel core (dupclose)\n\n")
@@ -376,7 +379,9 @@ def dupclose_kcore(lines, seen, cpus, f):
             "kernel core runs on the last CPU: its own while a CPU is free "
             "(fewer workers than CPUs), shared with the last worker, which then "
             "sleeps while it waits, at as many workers as CPUs.  Its scaling "
-            "efficiency is in the first table.\n\n")
+            "efficiency is in the first table.  kcore makes each call "
+            "synchronously (two round trips per pair); kcore-batch keeps the "
+            "ring full of dup3(fd, target) + close(target) pairs.\n\n")
     write_table(f, ["kernel", "ratio"] + cpu_heads(cpus), rows)
 
 

@@ -25,7 +25,7 @@ usage() {
 [ $# -gt 0 ] || { usage >&2; exit 2; }
 
 MATRIX="dupclose:threads dupclose:processes dupclose:uring
-dupclose:shares dupclose:corey-run dupclose:kcore
+dupclose:shares dupclose:corey-run dupclose:kcore dupclose:kcore-batch
 memclone:threads memclone:processes
 mempass:threads mempass:processes
 pfchurn:threads pfchurn:processes
