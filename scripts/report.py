@@ -390,7 +390,8 @@ def shm_lines(metric):
     if not metric.startswith(SHM_METRIC) or not metric.endswith("lines"):
         return None
     n = metric[len(SHM_METRIC):-len("lines")]
-    return int(n) if n.isdigit() else None
+    # ASCII digits only: "²".isdigit() is true but int() refuses it.
+    return int(n) if n.isascii() and n.isdigit() else None
 
 
 def shmupdate(lines, seen, f):

@@ -498,10 +498,7 @@ class ShmUpdate(unittest.TestCase):
                         "bounces_per_op:8lines"):
             self.assertIsNone(report.shm_lines(garbage), garbage)
 
-    # shm_lines tests str.isdigit(), which accepts digits int() refuses
-    # ("²"): it raises ValueError instead of returning None.  shmupdate
-    # prints the count with %ld, so a benchmark never makes such a metric.
-    @unittest.expectedFailure
+    # str.isdigit() accepts digits int() refuses ("²").
     def test_shm_lines_superscript_digit_is_garbage(self):
         self.assertIsNone(report.shm_lines("ns_per_update:\u00b2lines"))
 
