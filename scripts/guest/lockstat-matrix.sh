@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # In a corey-debug VM: lockstat-matrix.sh CPU_COUNT... runs dupclose in each
-# mode of LOCKSTAT_MODES (default: threads processes uring shares corey-run)
+# mode of LOCKSTAT_MODES (default: threads processes uring shares corey-run
+# kcore kcore-batch)
 # once under lock_stat and prints, per mode and CPU count,
 #   result: dupclose,MODE,N,file_lock_bounces_per_op,VALUE,0
 #   result: dupclose,MODE,N,bounces_per_op:CLASS,VALUE,0
@@ -25,6 +26,8 @@
 #
 # A mode that needs a kernel feature this kernel lacks (dupclose exit 4) is
 # skipped: "skip: dupclose,MODE,reason" once, as bench-matrix.sh does.
+# The kernel-core modes need corey_kcore: it is loaded first when it is in
+# the initramfs and not loaded yet.
 set -eu
 [ $# -gt 0 ] || { echo "usage: lockstat-matrix.sh CPU_COUNT..." >&2; exit 2; }
 [ -w /proc/sys/kernel/lock_stat ] ||
@@ -69,7 +72,18 @@ lockstat_rows() {
 		}' /proc/lock_stat
 }
 
-for mode in ${LOCKSTAT_MODES:-threads processes uring shares corey-run}; do
+modes=${LOCKSTAT_MODES:-threads processes uring shares corey-run kcore kcore-batch}
+kcore_module=/lib/modules/corey/corey_kcore.ko
+case " $modes " in
+*kcore*)
+	if [ -e "$kcore_module" ] && [ ! -e /dev/corey_kcore ]; then
+		insmod "$kcore_module" ||
+			echo "lockstat-matrix: insmod $kcore_module failed; kcore modes will skip or fail"
+	fi
+	;;
+esac
+
+for mode in $modes; do
 	for cpus in "$@"; do
 		echo 0 >/proc/lock_stat
 		echo 1 >/proc/sys/kernel/lock_stat
