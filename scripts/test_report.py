@@ -353,13 +353,18 @@ class NullCallIdle(unittest.TestCase):
                          "| corey-debug | 2 | 1 (0%) | 100 (0%) | 0.0004 (50%) "
                          "| 0.2 (50%) | not met |")
 
-    def test_goal_is_on_the_median_over_rounds(self):
+    def test_goal_is_judged_in_every_round(self):
         rounds = (bench_rounds("corey", "nullcall", "kcore-idle", 2, "idle_ticks_per_s", [0, 0])
-                  + bench_rounds("corey", "nullcall", "kcore-idle", 4, "idle_ticks_per_s", [0, 2]))
+                  + bench_rounds("corey", "nullcall", "kcore-idle", 4, "idle_ticks_per_s", [0, 2])
+                  + bench_rounds("corey", "nullcall", "kcore-idle", 8, "idle_ticks_per_s", [0, 0, 3]))
         sec = section(summarize(aggregated(rounds), rounds), NULLCALL_IDLE)
         self.assertTrue(table_row(sec, "corey", "2").endswith("| 0 (0%) | met |"))
-        # Median 1 tick/s over the two rounds.
-        self.assertTrue(table_row(sec, "corey", "4").endswith("| 1 (200%) | not met |"))
+        # Median 1 tick/s over the two rounds; one of them ticked.
+        self.assertTrue(table_row(sec, "corey", "4").endswith(
+            "| 1 (200%) | not met (1/2 rounds ticked) |"))
+        # A median of 0 must not hide the round that ticked.
+        self.assertTrue(table_row(sec, "corey", "8").endswith(
+            "| not met (1/3 rounds ticked) |"))
 
     def test_missing_idle_ticks_has_no_verdict(self):
         sec = section(summarize(["corey,nullcall,kcore-idle,2,busy_cpu_share,1,0"]),
