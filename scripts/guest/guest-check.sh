@@ -11,6 +11,14 @@ kcore_ko=/lib/modules/corey/corey_kcore.ko
 if [ ! -e /dev/corey_kcore ] && [ -r "$kcore_ko" ]; then
 	insmod "$kcore_ko" >/dev/null 2>&1 || true
 fi
+# Every shmem page huge where THP exists (the debug flavour): the tests then
+# also run over huge tmpfs and memfd mappings, the case most likely to
+# touch a page table another mm shares.
+shmem_thp=/sys/kernel/mm/transparent_hugepage/shmem_enabled
+if [ -w "$shmem_thp" ]; then
+	echo force >"$shmem_thp"
+	echo "guest-check: shmem THP: $(cat "$shmem_thp")"
+fi
 /selftests/run_tests.sh /selftests || rc=$?
 leaks=/sys/kernel/debug/kmemleak
 if [ -w "$leaks" ]; then
