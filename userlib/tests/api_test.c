@@ -16,35 +16,11 @@
 
 #include <corey.h>
 
+#include "expect.h"
+
 static const char missing_message[] =
 	"this kernel has no descriptor shares (CONFIG_COREY_SHARES); "
 	"apply the Corey series";
-
-static bool failed;
-
-#define EXPECT(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: expected %s\n",		\
-				__FILE__, __LINE__, #cond);		\
-			failed = true;					\
-		}							\
-	} while (0)
-
-/* The call failed with -1 and exactly this errno. */
-#define EXPECT_ERRNO(call, err)						\
-	do {								\
-		int rc_;						\
-		errno = 0;						\
-		rc_ = (call);						\
-		if (rc_ != -1 || errno != (err)) {			\
-			fprintf(stderr, "%s:%d: %s returned %d (%s), "	\
-				"expected -1 (%s)\n", __FILE__, __LINE__, \
-				#call, rc_, strerror(errno),		\
-				strerror(err));				\
-			failed = true;					\
-		}							\
-	} while (0)
 
 static bool supported(void)
 {

@@ -33,6 +33,8 @@
 
 #include <corey.h>
 
+#include "expect.h"
+
 #define KSFT_SKIP 4
 /* Long enough for a loaded VM, short enough that a hang fails the case. */
 #define CASE_TIMEOUT_S 60
@@ -42,48 +44,8 @@ static const char missing_message[] =
 	"module (insmod corey_kcore.ko) on a kernel with "
 	"CONFIG_COREY_USER_WORKER";
 
-static bool failed;
 /* Running every case (run_all()): it reports skips itself. */
 static bool quiet_skip;
-
-#define EXPECT(cond)							\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "%s:%d: expected %s\n",		\
-				__FILE__, __LINE__, #cond);		\
-			failed = true;					\
-		}							\
-	} while (0)
-
-/* The call failed with -1 and exactly this errno. */
-#define EXPECT_ERRNO(call, err)						\
-	do {								\
-		long rc_;						\
-		errno = 0;						\
-		rc_ = (call);						\
-		if (rc_ != -1 || errno != (err)) {			\
-			fprintf(stderr, "%s:%d: %s returned %ld (%s), "	\
-				"expected -1 (%s)\n", __FILE__, __LINE__, \
-				#call, rc_, strerror(errno),		\
-				strerror(err));				\
-			failed = true;					\
-		}							\
-	} while (0)
-
-/* The call returned NULL with exactly this errno. */
-#define EXPECT_NULL_ERRNO(call, err)					\
-	do {								\
-		void *p_;						\
-		errno = 0;						\
-		p_ = (call);						\
-		if (p_ || errno != (err)) {				\
-			fprintf(stderr, "%s:%d: %s returned %p (%s), "	\
-				"expected NULL (%s)\n", __FILE__, __LINE__, \
-				#call, p_, strerror(errno),		\
-				strerror(err));				\
-			failed = true;					\
-		}							\
-	} while (0)
 
 /* The case cannot run here: say why on stdout and exit with skip. */
 static void need_device(void)
