@@ -25,7 +25,11 @@
 
 #define KCORE_DEFAULT_IDLE_US	1000000U
 
-static void kcore_free(struct kcore *kc)
+/*
+ * Everything SETUP acquires, in any state it can be left in: a failed
+ * SETUP undoes itself with this, the last reference frees with it.
+ */
+static void kcore_release_setup(struct kcore *kc)
 {
 	unsigned int i;
 
@@ -40,10 +44,19 @@ static void kcore_free(struct kcore *kc)
 			__free_page(r->page);
 	}
 	kfree(kc->rings);
+	kc->rings = NULL;
 	if (kc->ctl_page)
 		__free_page(kc->ctl_page);
+	kc->ctl_page = NULL;
+	kc->ctl = NULL;
 	if (kc->mm)
 		mmdrop(kc->mm);
+	kc->mm = NULL;
+}
+
+static void kcore_free(struct kcore *kc)
+{
+	kcore_release_setup(kc);
 	kfree(kc);
 }
 
@@ -134,25 +147,6 @@ static int kcore_alloc_rings(struct kcore *kc)
 	return 0;
 }
 
-/* What SETUP leaves behind when it fails after allocating. */
-static void kcore_undo_setup(struct kcore *kc)
-{
-	unsigned int i;
-
-	for (i = 0; kc->rings && i < kc->nr_rings; i++)
-		if (kc->rings[i].page)
-			__free_page(kc->rings[i].page);
-	kfree(kc->rings);
-	kc->rings = NULL;
-	if (kc->ctl_page)
-		__free_page(kc->ctl_page);
-	kc->ctl_page = NULL;
-	kc->ctl = NULL;
-	if (kc->mm)
-		mmdrop(kc->mm);
-	kc->mm = NULL;
-}
-
 static long kcore_setup(struct kcore *kc,
 			struct corey_kcore_setup __user *uarg)
 {
@@ -212,7 +206,7 @@ static long kcore_setup(struct kcore *kc,
 	return 0;
 
 out_undo:
-	kcore_undo_setup(kc);
+	kcore_release_setup(kc);
 out_unlock:
 	mutex_unlock(&kc->setup_lock);
 	return ret;

@@ -106,7 +106,9 @@ static void kcore_track_cpu(struct kcore *kc)
 	int cpu = raw_smp_processor_id();
 	unsigned int i;
 
-	if (test_and_clear_bit(KCORE_REPIN, &kc->flags)) {
+	/* A plain test first: no locked instruction on every pass. */
+	if (test_bit(KCORE_REPIN, &kc->flags) &&
+	    test_and_clear_bit(KCORE_REPIN, &kc->flags)) {
 		switch (user_worker_repin(kc->uw)) {
 		case 0:
 			kcore_clear_ctl_flags(kc, COREY_KCORE_HOMELESS);
