@@ -298,8 +298,12 @@ static long kcore_wait(struct kcore *kc, struct corey_kcore_wait __user *uarg)
 				       test_bit(KCORE_DEAD, &kc->flags));
 	if (ret)
 		return ret;
-	/* The thread may have completed it on its way out. */
-	if (READ_ONCE(slot->seq) == w.seq)
+	/*
+	 * Dead, unless it completed the request on its way out.  Only then:
+	 * a client may rewrite seq at any time, so seeing the posted value
+	 * again proves nothing while the kernel core lives.
+	 */
+	if (test_bit(KCORE_DEAD, &kc->flags) && READ_ONCE(slot->seq) == w.seq)
 		return -EOWNERDEAD;
 	return 0;
 }
