@@ -21,6 +21,9 @@
 #ifndef COREY_H
 #define COREY_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 #include <linux/corey.h>
 
 #ifdef __cplusplus
@@ -228,6 +231,69 @@ long corey_kcore_syscall(struct corey_kcore_ring *r, long nr, ...);
  * on every call: the module may come and go.  Never fails.
  */
 int corey_kcore_supported(void);
+
+/*
+ * Address ranges (CONFIG_COREY_ADDR_RANGE): memory whose page tables are
+ * shared by every process that maps it, so a page one process faulted in
+ * is mapped in the others without a fault.  See corey_ar_create(3).
+ */
+
+/*
+ * Create an address range of @bytes (a multiple of
+ * COREY_ADDR_RANGE_GRANULE, 2 MiB) and return its memfd, close-on-exec.
+ * Errors: EINVAL (bytes 0 or not a multiple, flags not 0), EOPNOTSUPP
+ * (the kernel has no address ranges), and memfd_create(2)'s.
+ */
+int corey_ar_create(const char *name, size_t bytes, unsigned int flags);
+
+/*
+ * Map @bytes of address range @fd from @offset, read-write, at @addr if
+ * it is not NULL (MAP_FIXED) or where the kernel chooses (2 MiB aligned).
+ * Every page table the range already has is linked at once: pages other
+ * processes touched are mapped without a fault.  The first map freezes
+ * the range (size sealed, memory locked).  Returns MAP_FAILED with errno
+ * set: EINVAL (alignment, bounds, not an address range), EAGAIN
+ * (RLIMIT_MEMLOCK), EOPNOTSUPP, and mmap(2)'s.
+ */
+void *corey_ar_map(int fd, void *addr, size_t bytes, off_t offset);
+
+/* Unmap a mapping from corey_ar_map(); 2 MiB aligned pieces only. */
+int corey_ar_unmap(void *addr, size_t bytes);
+
+/* 1 if the running kernel has address ranges, 0 if not, -1 on error. */
+int corey_ar_supported(void);
+
+/* An address range a cfork'd child keeps, at the same address. */
+struct corey_cfork_range {
+	void *addr;
+	size_t bytes;
+};
+
+struct corey_cfork_attr {
+	int cpu;				/* the child's CPU; -1: any */
+	unsigned int flags;			/* 0 */
+	const struct corey_cfork_range *ranges;	/* kept, prelinked */
+	unsigned int nr_ranges;
+};
+
+/*
+ * Start fn(arg) in a new process pinned to attr->cpu: its own address
+ * space, with the listed address ranges mapped at the same addresses and
+ * their page tables linked, the other ranges from corey_ar_map() unmapped,
+ * and the caller's descriptors as fork(2) gives them.  The child exits
+ * with fn's return value.  Returns a pidfd (close-on-exec) for
+ * corey_cwait(), or -1 with errno: EINVAL (attr, a range that is not
+ * inside a corey_ar_map() mapping, cpu), and fork(2)'s and
+ * pidfd_open(2)'s.
+ */
+int corey_cfork(const struct corey_cfork_attr *attr, int (*fn)(void *),
+		void *arg);
+
+/*
+ * Wait for the child behind @pidfd to end, store its wait status (as
+ * waitpid(2) gives it) in *@status if not NULL, and close @pidfd.
+ */
+int corey_cwait(int pidfd, int *status);
 
 #ifdef __cplusplus
 }

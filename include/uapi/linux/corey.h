@@ -143,4 +143,29 @@ struct corey_kcore_wait {
 #define COREY_KCORE_WAIT	_IOW(COREY_KCORE_IOC_MAGIC, 3, struct corey_kcore_wait)
 #define COREY_KCORE_DETACH	_IOW(COREY_KCORE_IOC_MAGIC, 4, struct corey_kcore_attach)
 
+/*
+ * Address ranges (CONFIG_COREY_ADDR_RANGE): a memfd whose mappings share
+ * their page tables.  Every process that maps it with MAP_ADDR_RANGE links
+ * the same PTE table for each 2 MiB of the object, so a page faulted in by
+ * one process is mapped in all of them at once.
+ *
+ *   fd = memfd_create(name, MFD_ADDR_RANGE [| MFD_CLOEXEC]);
+ *   ftruncate(fd, n * COREY_ADDR_RANGE_GRANULE);
+ *   p = mmap(addr, len, PROT_READ | PROT_WRITE,
+ *            MAP_SHARED_VALIDATE | MAP_ADDR_RANGE [| MAP_FIXED], fd, off);
+ *
+ * The first such mmap freezes the object: its size is sealed, its pages
+ * are unevictable and never migrated, and it is charged to RLIMIT_MEMLOCK.
+ * The same values are defined where upstream keeps memfd and mmap flags
+ * (linux/memfd.h, linux/mman.h).  The errno of every refusal is listed in
+ * Documentation/mm/corey-addr-range.rst.
+ */
+#ifndef MFD_ADDR_RANGE
+#define MFD_ADDR_RANGE			0x0020U
+#endif
+#ifndef MAP_ADDR_RANGE
+#define MAP_ADDR_RANGE			0x400000
+#endif
+#define COREY_ADDR_RANGE_GRANULE	(2UL << 20)	/* PMD_SIZE on x86_64 */
+
 #endif /* _UAPI_LINUX_COREY_H */
