@@ -7,6 +7,8 @@
 #define COREY_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <corey.h>
@@ -103,5 +105,49 @@ int corey_kcore_complete(struct corey_kcore_ring *r,
  */
 void corey_kcore_finish(const struct corey_kcore_done *done,
 			struct corey_kcore_result *res);
+
+/*
+ * Address ranges: the library's record of what corey_ar_map() mapped, so
+ * that corey_cfork() can check the ranges a child keeps and unmap the
+ * others in the child.  It is a set of addresses, not a list of calls:
+ * sorted, disjoint spans, adjacent ones merged, each a whole number of
+ * COREY_ADDR_RANGE_GRANULEs.  Every function but the lock itself needs
+ * the lock held; a mapping call takes it around the system call too, so
+ * that the record and the address space change together as corey_cfork()
+ * sees them.
+ */
+struct corey_ar_span {
+	uintptr_t start;
+	uintptr_t end;			/* exclusive */
+};
+
+void corey_ar_lock(void);
+void corey_ar_unlock(void);
+
+/*
+ * Make room for more spans, so that the corey_ar_add() or
+ * corey_ar_remove() that follows a successful system call cannot fail.
+ * Errors: ENOMEM.
+ */
+int corey_ar_reserve(size_t more);
+
+/* Add [start, end) (uses at most one reserved span). */
+void corey_ar_add(uintptr_t start, uintptr_t end);
+
+/* Remove [start, end) (a split in the middle uses one reserved span). */
+void corey_ar_remove(uintptr_t start, uintptr_t end);
+
+/* Whether every address of [start, end) is in the record. */
+bool corey_ar_covers(uintptr_t start, uintptr_t end);
+
+/* The record as it is: *nr spans, valid until the next change. */
+const struct corey_ar_span *corey_ar_spans(size_t *nr);
+
+/*
+ * Replace the record by spans[0..nr), taking over the array (malloc'd,
+ * sorted, disjoint; NULL if nr is 0).  For a corey_cfork() child, whose
+ * record is only what it kept.
+ */
+void corey_ar_adopt(struct corey_ar_span *spans, size_t nr);
 
 #endif /* COREY_INTERNAL_H */

@@ -251,6 +251,8 @@ fi
 for c in $("$kcore_test" --list); do
 	tap "libcorey kernel cores: $c" "$kcore_test" "$c"
 done
+tap "libcorey: the record of address-range mappings, against a model" \
+	"$COREY_OUT/tests/ar_registry_test"
 tap "libcorey.so exports the API and nothing else" exports \
 	"$COREY_OUT/libcorey.so" "${api[@]}"
 tap "libcorey.so's soname is libcorey.so.0" soname_is "$COREY_OUT/libcorey.so" libcorey.so.0
