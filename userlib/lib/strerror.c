@@ -17,6 +17,10 @@ static const char missing_kcore[] =
 	"corey_kcore module (insmod corey_kcore.ko) on a kernel with "
 	"CONFIG_COREY_USER_WORKER";
 
+static const char missing_addr_range[] =
+	"this kernel has no address ranges (CONFIG_COREY_ADDR_RANGE); "
+	"apply the Corey series";
+
 /*
  * ENODEV from corey_kcore_open() means the device is not there.  Ask
  * again each time (the module may have been loaded since), and name it
@@ -27,6 +31,20 @@ static bool kcore_missing(void)
 {
 	int saved_errno = errno;
 	bool missing = !corey_kcore_supported() && errno == ENODEV;
+
+	errno = saved_errno;
+	return missing;
+}
+
+/*
+ * EOPNOTSUPP from corey_ar_create() and corey_ar_map() means the kernel
+ * does not know the flags; with address ranges it has other meanings,
+ * which strerror() explains.
+ */
+static bool addr_range_missing(void)
+{
+	int saved_errno = errno;
+	bool missing = corey_ar_supported() == 0;
 
 	errno = saved_errno;
 	return missing;
@@ -44,6 +62,8 @@ const char *corey_strerror(int err)
 		return missing_shares;
 	if (err == ENODEV && kcore_missing())
 		return missing_kcore;
+	if (err == EOPNOTSUPP && addr_range_missing())
+		return missing_addr_range;
 	return strerror(err);
 }
 

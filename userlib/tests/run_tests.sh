@@ -171,7 +171,7 @@ pkg_config_resolves() {
 	# directory the compiler searches anyway.
 	[[ " $flags " == *" -I$COREY_STAGE$COREY_INCLUDEDIR/corey/uapi "* ]] &&
 		[[ " $flags " == *" -lcorey "* ]] &&
-		[ "$(staged_pkg_config --modversion corey)" = 0.2.0 ]
+		[ "$(staged_pkg_config --modversion corey)" = 0.3.0 ]
 }
 
 # link_with_pkg_config static|dynamic
@@ -217,7 +217,8 @@ api=(corey_share_create corey_share_destroy corey_share_addobj
 	corey_get_alloc_share corey_shares_supported corey_strerror corey_perror
 	corey_kcore_open corey_kcore_close corey_kcore_tid corey_kcore_supported
 	corey_kcore_attach corey_kcore_detach corey_kcore_set_wait
-	corey_kcore_submit corey_kcore_reap corey_kcore_syscall)
+	corey_kcore_submit corey_kcore_reap corey_kcore_syscall
+	corey_ar_create corey_ar_map corey_ar_unmap corey_ar_supported)
 
 # ... in the source and in the staged install.
 every_call_has_a_page() {
