@@ -218,7 +218,8 @@ api=(corey_share_create corey_share_destroy corey_share_addobj
 	corey_kcore_open corey_kcore_close corey_kcore_tid corey_kcore_supported
 	corey_kcore_attach corey_kcore_detach corey_kcore_set_wait
 	corey_kcore_submit corey_kcore_reap corey_kcore_syscall
-	corey_ar_create corey_ar_map corey_ar_unmap corey_ar_supported)
+	corey_ar_create corey_ar_map corey_ar_unmap corey_ar_supported
+	corey_cfork corey_cwait)
 
 # ... in the source and in the staged install.
 every_call_has_a_page() {
