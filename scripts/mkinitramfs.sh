@@ -67,6 +67,7 @@ install -m 755 "$user/userlib/libcorey-run.so" "$user/userlib/tests/thread_fds" 
 	"$root/usr/lib/corey/"
 install -m 755 "$user/userlib/tests/api_test-static" "$root/usr/lib/corey/api_test"
 install -m 755 "$user/userlib/tests/kcore_test-static" "$root/usr/lib/corey/kcore_test"
+install -m 755 "$user/userlib/tests/ar_test-static" "$root/usr/lib/corey/ar_test"
 copy_shared_libraries "$root"
 if [ "$flavour" != stock ]; then
 	find "$(work_dir)/modules/$flavour/src" -name '*.ko' \

@@ -15,7 +15,8 @@
 # fail with ENOSYS and corey-run must refuse (or warn, with --allow-missing);
 # with them, threads run by corey-run must get tagged descriptors.  Without
 # /dev/corey_kcore (the host, normally) the kernel-core cases that need it
-# are skipped.
+# are skipped; so are the address-range cases without
+# CONFIG_COREY_ADDR_RANGE, while cfork's run on every kernel.
 set -euo pipefail
 
 : "${COREY_SRC:?}" "${COREY_OUT:?}" "${COREY_STAGE:?}" "${COREY_BINDIR:?}"
@@ -26,6 +27,7 @@ CC=${CC:-cc}
 unset COREY_RUN_PRELOAD COREY_RUN_MAIN
 
 api_test=$COREY_OUT/tests/api_test
+ar_test=$COREY_OUT/tests/ar_test
 kcore_test=$COREY_OUT/tests/kcore_test
 thread_fds=$COREY_OUT/tests/thread_fds
 corey_run=$COREY_OUT/corey-run
@@ -255,6 +257,14 @@ for c in $("$kcore_test" --list); do
 done
 tap "libcorey: the record of address-range mappings, against a model" \
 	"$COREY_OUT/tests/ar_registry_test"
+if "$ar_test" --supported; then
+	printf '# kernel %s has address ranges\n' "$(uname -r)"
+else
+	printf '# kernel %s has no address ranges: their cases are skipped\n' "$(uname -r)"
+fi
+for c in $("$ar_test" --list); do
+	tap "libcorey address ranges and cfork: $c" "$ar_test" "$c"
+done
 tap "libcorey.so exports the API and nothing else" exports \
 	"$COREY_OUT/libcorey.so" "${api[@]}"
 tap "libcorey.so's soname is libcorey.so.0" soname_is "$COREY_OUT/libcorey.so" libcorey.so.0
