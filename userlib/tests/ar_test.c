@@ -143,7 +143,11 @@ static int run(const struct corey_cfork_attr *attr, int (*fn)(void *),
 	int pidfd = corey_cfork(attr, fn, arg), status;
 
 	if (pidfd < 0) {
-		fprintf(stderr, "corey_cfork: %s\n", corey_strerror(errno));
+		/*
+		 * strerror: on a kernel without descriptor shares,
+		 * corey_strerror(EINVAL) blames them.
+		 */
+		fprintf(stderr, "corey_cfork: %s\n", strerror(errno));
 		return -1;
 	}
 	if (corey_cwait(pidfd, &status) < 0) {
