@@ -3,6 +3,7 @@
 
 #include <corey.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -96,12 +97,12 @@ int bench_region_map(struct bench_region *r, enum bench_region_kind kind,
 
 int bench_region_unmap(struct bench_region *r, const char **what)
 {
+	bool ar = r->kind == BENCH_REGION_AR;
 	int err = 0;
 
-	if (r->kind == BENCH_REGION_AR ? corey_ar_unmap(r->addr, r->bytes)
-				       : munmap(r->addr, r->bytes)) {
+	if (ar ? corey_ar_unmap(r->addr, r->bytes) : munmap(r->addr, r->bytes)) {
 		err = -errno;
-		*what = r->kind == BENCH_REGION_AR ? "corey_ar_unmap" : "munmap";
+		*what = ar ? "corey_ar_unmap" : "munmap";
 	}
 	if (r->fd != -1 && close(r->fd) == -1 && !err) {
 		err = -errno;

@@ -271,8 +271,9 @@ static bool worker_succeeded(struct bench_team *team, int i, int wstatus)
 	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
 		return true;
 	if (WIFSIGNALED(wstatus))
-		bench_errorf(bench_name(team), "worker %d killed by signal %d (%s)",
-			     i, WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+		bench_errorf(bench_name(team),
+			     "worker %d killed by signal %d (%s)", i,
+			     WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
 	return false;
 }
 
@@ -336,7 +337,8 @@ static int wait_cforked(struct bench_team *team)
 	if (!pfds)
 		bench_error(bench_name(team), "malloc", ENOMEM);
 	for (int i = 0; i < n && pfds; i++)
-		pfds[i] = (struct pollfd){ .fd = team->pidfds[i], .events = POLLIN };
+		pfds[i] = (struct pollfd){ .fd = team->pidfds[i],
+					   .events = POLLIN };
 	while (polling && left > 0) {
 		if (poll(pfds, n, -1) == -1) {
 			if (errno == EINTR)
@@ -348,7 +350,8 @@ static int wait_cforked(struct bench_team *team)
 		for (int i = 0; i < n; i++) {
 			if (pfds[i].fd < 0 || !pfds[i].revents)
 				continue;
-			pfds[i].fd = -1;	/* poll() skips it from now on */
+			/* A negative fd: poll() skips it from now on. */
+			pfds[i].fd = -1;
 			left--;
 			if (reap_cforked(team, i)) {
 				status = -1;
