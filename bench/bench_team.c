@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "bench_team.h"
 
+#include <corey.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +56,8 @@ struct bench_team {
 	struct bench_worker *workers;
 	pthread_t *threads;
 	pid_t *pids;
+	int *pidfds;		/* BENCH_TEAM_COREY: from corey_cfork() */
+	pid_t parent;		/* the process that started the workers */
 };
 
 static const char *bench_name(const struct bench_team *team)
@@ -75,7 +79,8 @@ struct bench_team *bench_team_create(const struct bench_args *args,
 	team->workers = calloc(n, sizeof(*team->workers));
 	team->threads = calloc(n, sizeof(*team->threads));
 	team->pids = calloc(n, sizeof(*team->pids));
-	if (!team->workers || !team->threads || !team->pids)
+	team->pidfds = calloc(n, sizeof(*team->pidfds));
+	if (!team->workers || !team->threads || !team->pids || !team->pidfds)
 		goto nomem;
 
 	team->shared_len = sizeof(*team->shared) +
@@ -108,6 +113,7 @@ void bench_team_destroy(struct bench_team *team)
 	free(team->workers);
 	free(team->threads);
 	free(team->pids);
+	free(team->pidfds);
 	free(team);
 }
 
@@ -138,26 +144,59 @@ static void *thread_main(void *arg)
 	return (void *)(intptr_t)run_worker(arg);
 }
 
-static _Noreturn void process_main(struct bench_worker *w, pid_t parent)
+/*
+ * Do not outlive a main process that was killed: orphaned workers
+ * spinning on every CPU would wreck whatever runs next in the VM.
+ * Returns 0, or -1 if the worker must not run.
+ */
+static int die_with_parent(struct bench_worker *w)
 {
-	/*
-	 * Do not outlive a main process that was killed: orphaned workers
-	 * spinning on every CPU would wreck whatever runs next in the VM.
-	 */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1) {
-		bench_worker_fail(w, "prctl", errno);
-		_exit(1);
-	}
-	if (getppid() != parent)
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1)
+		return bench_worker_fail(w, "prctl", errno);
+	return getppid() == w->team->parent ? 0 : -1;
+}
+
+static _Noreturn void process_main(struct bench_worker *w)
+{
+	if (die_with_parent(w))
 		_exit(1);
 	/* _exit: atexit handlers and stdio buffers belong to the parent. */
 	_exit(run_worker(w) == 0 ? 0 : 1);
 }
 
+/* corey_cfork()'s child runs this and exits with what it returns. */
+static int cfork_main(void *arg)
+{
+	struct bench_worker *w = arg;
+
+	if (die_with_parent(w))
+		return 1;
+	return run_worker(w) == 0 ? 0 : 1;
+}
+
+/*
+ * cfork pins the child to its CPU before it runs anything, as Corey starts
+ * work on a chosen core; run_worker() pins again, which changes nothing.
+ */
+static int start_cfork(struct bench_team *team, struct bench_worker *w)
+{
+	struct corey_cfork_attr attr = {
+		.cpu = team->args->cpu_ids[w->index],
+	};
+	int pidfd = corey_cfork(&attr, cfork_main, w);
+
+	if (pidfd == -1) {
+		bench_errorf(bench_name(team), "corey_cfork(cpu %d): %s",
+			     attr.cpu, corey_strerror(errno));
+		return -1;
+	}
+	team->pidfds[w->index] = pidfd;
+	return 0;
+}
+
 int bench_team_start(struct bench_team *team, bench_worker_fn fn, void *ctx)
 {
-	pid_t parent = getpid();
-
+	team->parent = getpid();
 	team->fn = fn;
 	team->ctx = ctx;
 	/* Unflushed output would otherwise be printed once per child too. */
@@ -175,6 +214,9 @@ int bench_team_start(struct bench_team *team, bench_worker_fn fn, void *ctx)
 					    err);
 				goto fail;
 			}
+		} else if (team->kind == BENCH_TEAM_COREY) {
+			if (start_cfork(team, w))
+				goto fail;
 		} else {
 			pid_t pid = fork();
 
@@ -183,7 +225,7 @@ int bench_team_start(struct bench_team *team, bench_worker_fn fn, void *ctx)
 				goto fail;
 			}
 			if (pid == 0)
-				process_main(w, parent);
+				process_main(w);
 			team->pids[i] = pid;
 		}
 		team->nr_started++;
@@ -223,6 +265,18 @@ static int worker_of_pid(const struct bench_team *team, pid_t pid)
 	return -1;
 }
 
+/* Whether a worker's wait status is a success; reports a deadly signal. */
+static bool worker_succeeded(struct bench_team *team, int i, int wstatus)
+{
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+		return true;
+	if (WIFSIGNALED(wstatus))
+		bench_errorf(bench_name(team),
+			     "worker %d killed by signal %d (%s)", i,
+			     WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+	return false;
+}
+
 /*
  * Reap children in whatever order they exit: a worker that crashed
  * without setting the failure flag must still release the others, or
@@ -247,16 +301,72 @@ static int wait_processes(struct bench_team *team)
 		if (i < 0)
 			continue;
 		left--;
-		if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+		if (worker_succeeded(team, i, wstatus))
 			continue;
-		if (WIFSIGNALED(wstatus))
-			bench_errorf(bench_name(team),
-				     "worker %d killed by signal %d (%s)", i,
-				     WTERMSIG(wstatus),
-				     strsignal(WTERMSIG(wstatus)));
 		status = -1;
 		bench_team_abort(team);
 	}
+	team->nr_started = 0;
+	return status;
+}
+
+/* Reap cfork'd worker @i; returns 0 if it succeeded. */
+static int reap_cforked(struct bench_team *team, int i)
+{
+	int wstatus;
+
+	if (corey_cwait(team->pidfds[i], &wstatus) == -1) {
+		bench_error(bench_name(team), "corey_cwait", errno);
+		return -1;
+	}
+	return worker_succeeded(team, i, wstatus) ? 0 : -1;
+}
+
+/*
+ * corey_cwait() waits for one given child, so poll the pidfds (readable
+ * once their process has ended) to reap in exit order, for the same
+ * reason as wait_processes().  Should poll() itself fail, the team is
+ * aborted and the rest reaped in index order.
+ */
+static int wait_cforked(struct bench_team *team)
+{
+	int n = team->nr_started, left = n, status = 0;
+	struct pollfd *pfds = calloc(n, sizeof(*pfds));
+	bool polling = pfds != NULL;
+
+	if (!pfds)
+		bench_error(bench_name(team), "malloc", ENOMEM);
+	for (int i = 0; i < n && pfds; i++)
+		pfds[i] = (struct pollfd){ .fd = team->pidfds[i],
+					   .events = POLLIN };
+	while (polling && left > 0) {
+		if (poll(pfds, n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			bench_error(bench_name(team), "poll", errno);
+			polling = false;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (pfds[i].fd < 0 || !pfds[i].revents)
+				continue;
+			/* A negative fd: poll() skips it from now on. */
+			pfds[i].fd = -1;
+			left--;
+			if (reap_cforked(team, i)) {
+				status = -1;
+				bench_team_abort(team);
+			}
+		}
+	}
+	if (left > 0) {
+		status = -1;
+		bench_team_abort(team);
+		for (int i = 0; i < n; i++)
+			if ((!pfds || pfds[i].fd >= 0) && reap_cforked(team, i))
+				status = -1;
+	}
+	free(pfds);
 	team->nr_started = 0;
 	return status;
 }
@@ -267,6 +377,8 @@ int bench_team_wait(struct bench_team *team)
 
 	if (team->kind == BENCH_TEAM_THREADS)
 		status = wait_threads(team);
+	else if (team->kind == BENCH_TEAM_COREY)
+		status = wait_cforked(team);
 	else
 		status = wait_processes(team);
 	return bench_team_failed(team) ? -1 : status;

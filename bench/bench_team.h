@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A team of N pinned workers run either as threads of this process or as
- * forked processes, with the same worker code for both.
+ * A team of N pinned workers run as threads of this process, as forked
+ * processes or as processes started with libcorey's corey_cfork(), with the
+ * same worker code for all three.
  *
  * The team provides what every benchmark needs around its workers: pinning
  * worker i to args->cpu_ids[i], a start barrier, a stop flag, one padded
- * progress counter per worker and failure propagation.  In process mode the
- * workers see the main process's memory as it was at fork time, so @ctx and
+ * progress counter per worker and failure propagation.  In the process kinds
+ * the workers see the main process's memory as it was at fork time, so @ctx and
  * anything reachable from it that workers write must be in shared memory
  * (bench_alloc_shared()).
  */
@@ -22,6 +23,13 @@
 enum bench_team_kind {
 	BENCH_TEAM_THREADS,
 	BENCH_TEAM_PROCESSES,
+	/*
+	 * Corey's model: one process per core, each started pinned by
+	 * corey_cfork() (a fork that keeps no address range of the caller's
+	 * unless asked to; these teams ask for none).  Only on a kernel
+	 * with address ranges: check with bench_ar_probe() first.
+	 */
+	BENCH_TEAM_COREY,
 };
 
 struct bench_team;

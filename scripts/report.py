@@ -36,6 +36,15 @@ update of 1-8 shared lines: directly, by pwrite64, through a kernel core).
 shmupdate's metric names its line count (ns_per_update:8lines); its
 efficiency is that of a time per worker.
 
+Address ranges get two tables and two figures.  mempass: faults per page
+per worker for threads, threads-shm, processes and corey, the worst one
+worker took (minflt_per_page_worst, goal 0 in every round), and corey's
+time / threads-shm's within each round (goal at most 1.2).  memclone and
+pfchurn: each mode's scaling efficiency, corey's judged at 2 CPUs (goal at
+least 0.95).  fig7a-KERNEL.png and fig7b-KERNEL.png redraw the paper's
+figure 7 (memclone time per page, mempass total time) with three lines,
+threads, processes and corey, for every kernel that ran corey.
+
 Lock bounces per dup+close (LOCKSTAT=1) get their own table: the sum over
 the file_lock classes (file_lock_bounces_per_op) and every lock class that
 bounced (bounces_per_op:CLASS).  skipped.csv lists the modes a kernel
@@ -65,6 +74,24 @@ CLASS_BOUNCES = "bounces_per_op:"  # followed by the lock class's name
 # counted, not listed, in the summary: background work of the kernel (timers,
 # RCU) bounces a few locks during any run.  results.csv keeps them all.
 BOUNCES_LISTED = 0.001
+
+# Issue 5's goals for address ranges.  mempass: no corey worker takes a
+# soft fault (the worst worker's minflt_per_page_worst is 0 in every round)
+# and corey's time is within AR_MEMPASS_TIME_GOAL of threads on the same
+# kind of memory (threads-shm).  memclone and pfchurn: corey scales like
+# processes, AR_EFFICIENCY_GOAL at AR_EFFICIENCY_CPUS.
+AR_MEMPASS_TIME_GOAL = 1.2      # corey seconds / threads-shm seconds, at most
+AR_EFFICIENCY_GOAL = 0.95       # scaling efficiency, at least
+AR_EFFICIENCY_CPUS = 2
+AR_MODES = ("threads", "threads-shm", "processes", "corey")
+AR_SCALING = (("memclone", "ns_per_page"), ("pfchurn", "pages_per_sec"))
+WORST_FAULTS = "minflt_per_page_worst"
+# Figure 7 of the paper: (file prefix, benchmark, metric, y label), and its
+# three lines (mode, title); threads-shm is in the mempass table instead.
+FIG7 = (("fig7a", "memclone", "ns_per_page", "time per page (ns)"),
+        ("fig7b", "mempass", "seconds", "total time (s)"))
+FIG7_LINES = (("threads", "Linux threads"), ("processes", "Linux processes"),
+              ("corey", "Corey: cfork + address ranges"))
 
 # The issue's goals for dupclose in a private share (docs/shares.md):
 # one thread within 3% of threads on share 0, and no slower than io_uring.
@@ -218,6 +245,8 @@ def summary(rows, out, rounds=None, skipped=None):
         nullcall_idle(lines, seen, f)
         dupclose_kcore(lines, seen, cpus, f)
         shmupdate(lines, seen, f)
+        mempass_ar(lines, seen, f)
+        scaling_ar(lines, per_round, cpus, f)
         kernels(lines, cpus, f)
         lock_bounces(lines, cpus, f)
         skips(skipped, f)
@@ -436,6 +465,109 @@ def shmupdate(lines, seen, f):
                 + ["kcore / direct", "kcore / pwrite"], rows)
 
 
+def zero_faults_goal(lines, seen, k, c):
+    """mempass corey's "no worker faults", judged in every round when rounds
+    are known: a median of 0 would hide a round where one worker faulted."""
+    per_round = seen.get((k, "mempass", "corey", WORST_FAULTS, c))
+    if per_round:
+        bad = sum(1 for v in per_round if v != 0)
+        if not bad:
+            return "met"
+        return f"not met ({bad}/{len(per_round)} rounds faulted)"
+    worst = point(lines, (k, "mempass", "corey", WORST_FAULTS), c)
+    return "-" if worst is None else "met" if worst == 0 else "not met"
+
+
+def fmt_faults(lines, key, c):
+    """A fault count per page to three decimals, as the README quotes them."""
+    v = point(lines, key, c)
+    return "-" if v is None else f"{v:.3f}"
+
+
+def mempass_ar(lines, seen, f):
+    """mempass with address ranges: faults per page per worker and time."""
+    if not any(key[1] == "mempass" and key[2] in ("threads-shm", "corey") for key in lines):
+        return
+    rows = []
+    for k, c in sorted({(key[0], c) for key, pts in lines.items()
+                        if key[1] == "mempass" and key[2] in AR_MODES for c in pts}):
+        sec = lambda m: (k, "mempass", m, "seconds")  # noqa: E731
+        cells = [k, str(c)]
+        cells += [fmt_faults(lines, (k, "mempass", m, "minflt_per_page"), c) for m in AR_MODES]
+        cells.append(fmt_faults(lines, (k, "mempass", "corey", WORST_FAULTS), c))
+        cells.append(zero_faults_goal(lines, seen, k, c))
+        per_round, overall = point_ratio(lines, seen, sec("corey"), sec("threads-shm"), c)
+        cells.append(ratio_cell(per_round, overall))
+        cells.append(verdict(per_round, overall, lambda r: r <= AR_MEMPASS_TIME_GOAL))
+        for num, den in (("processes", "threads"), ("threads-shm", "threads")):
+            per_round, overall = point_ratio(lines, seen, sec(num), sec(den), c)
+            cells.append(ratio_cell(per_round, overall))
+        rows.append(cells)
+    f.write("\n## Address ranges: mempass\n\n")
+    f.write("One buffer passed from worker to worker, each write-touching every "
+            "page (Corey fig. 7b).  Faults: minor faults per page per worker "
+            "during the touches (median over the rounds); `corey worst` is the "
+            "most one corey worker took in one repetition, and the goal is 0 in "
+            "every round (stock processes take 1.000).  Times: corey's total time "
+            "/ that of threads on the same kind of memory (`threads-shm`, a "
+            "shmem memfd), and for reference processes / threads and threads-shm "
+            "/ threads (anonymous memory), within each round, median (min-max) "
+            f"over the rounds.  Goal: corey / threads-shm at most {AR_MEMPASS_TIME_GOAL} "
+            "(stock processes / threads: 2.2-4.4x).\n\n")
+    write_table(f, ["kernel", "CPUs"] + [f"{m} faults/page" for m in AR_MODES]
+                + ["corey worst", "goal (0 faults)", "corey / threads-shm (time)",
+                   f"goal (<= {AR_MEMPASS_TIME_GOAL})", "processes / threads",
+                   "threads-shm / threads"], rows)
+
+
+def efficiency_cell(lines, per_round, key, c):
+    """(cell, per-round efficiencies, overall efficiency) of a line at c CPUs."""
+    er = per_round.get(key, {}).get(c)
+    pts = lines.get(key, {})
+    overall = None
+    if 1 in pts and c in pts:
+        overall = efficiency(key[3], c, pts[1][0], pts[c][0])
+    if er:
+        return f"{median(er):.2f} ({min(er):.2f}-{max(er):.2f})", er, overall
+    return (f"{overall:.2f}" if overall is not None else "-"), None, overall
+
+
+def scaling_ar(lines, per_round, cpus, f):
+    """memclone and pfchurn: every mode's scaling, corey's goal judged."""
+    if not any(key[1] in dict(AR_SCALING) and key[2] in ("threads-shm", "corey")
+               for key in lines):
+        return
+    rows = []
+    for k in sorted({key[0] for key in lines}):
+        for bench, metric in AR_SCALING:
+            for mode in AR_MODES:
+                key = (k, bench, mode, metric)
+                if key not in lines:
+                    continue
+                cells = [k, bench, mode]
+                cells += [efficiency_cell(lines, per_round, key, c)[0] for c in cpus if c > 1]
+                goal = "-"
+                if mode == "corey":
+                    _, er, overall = efficiency_cell(lines, per_round, key, AR_EFFICIENCY_CPUS)
+                    goal = verdict(er, overall, lambda e: e >= AR_EFFICIENCY_GOAL)
+                cells.append(goal)
+                rows.append(cells)
+    if not rows:
+        return
+    f.write("\n## Address ranges: memclone and pfchurn scaling\n\n")
+    f.write("Scaling efficiency (1.0 is perfect) of each mode: memclone, each "
+            "worker write-faults its own 100 MiB (Corey fig. 7a, time per page); "
+            "pfchurn, each worker maps, touches and unmaps 16 MiB in a loop "
+            "(pages per second).  `threads` and `processes` use anonymous "
+            "memory, `threads-shm` a shmem memfd per region, `corey` cfork'd "
+            "processes with an address range of their own per region.  Within "
+            "each round, median (min-max) over the rounds.  Goal for corey at "
+            f"{AR_EFFICIENCY_CPUS} CPUs: at least {AR_EFFICIENCY_GOAL} (scales "
+            "like processes).\n\n")
+    write_table(f, ["kernel", "benchmark", "mode"] + [f"eff@{c}" for c in cpus if c > 1]
+                + [f"goal at {AR_EFFICIENCY_CPUS} CPUs (>= {AR_EFFICIENCY_GOAL})"], rows)
+
+
 def shares_vs_threads(lines, seen, cpus, f):
     """dupclose in a share (shares, corey-run) against threads on share 0."""
     with_shares = sorted({k for k, b, m, metric in lines
@@ -625,6 +757,52 @@ def plots(rows, outdir):
         subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True)
 
 
+def fig7_series(rows):
+    """(prefix, kernel) -> [(title, [(cpus, value, spread)])] for figure 7:
+    threads, processes and corey of each kernel that ran corey."""
+    figs = {}
+    for prefix, bench, metric, _ in FIG7:
+        pts = defaultdict(list)
+        for k, b, m, c, met, v, s in rows:
+            if b == bench and met == metric:
+                pts[(k, m)].append((c, v, s))
+        for k in sorted({k for k, m in pts if m == "corey"}):
+            figs[(prefix, k)] = [(title, sorted(pts[(k, m)]))
+                                 for m, title in FIG7_LINES if (k, m) in pts]
+    return figs
+
+
+def fig7_plots(rows, outdir):
+    """fig7a-KERNEL.png and fig7b-KERNEL.png, the paper's figure 7 redrawn."""
+    ylabels = {prefix: (bench, ylabel) for prefix, bench, _, ylabel in FIG7}
+    datadir = os.path.join(outdir, "plotdata")
+    os.makedirs(datadir, exist_ok=True)
+    for (prefix, k), series in sorted(fig7_series(rows).items()):
+        bench, ylabel = ylabels[prefix]
+        script = [
+            "set terminal pngcairo size 640,480 font ',10'",
+            f"set output '{os.path.join(outdir, f'{prefix}-{k}.png')}'",
+            f"set title 'Corey figure 7{prefix[-1]}: {bench}, kernel {k}'",
+            "set key top left box opaque",
+            "set xlabel 'CPUs'",
+            f"set ylabel '{ylabel}'",
+            "set grid",
+            "set xtics 1",
+            "set yrange [0:*]",
+            "set termoption noenhanced",
+            "set offsets 0, 0, graph 0.2, 0",
+        ]
+        plot = []
+        for i, (title, pts) in enumerate(series):
+            data = os.path.join(datadir, f"{prefix}-{k}-{i}.dat")
+            with open(data, "w") as d:
+                for c, v, s in pts:
+                    d.write(f"{c} {v} {v * (1 - s / 2)} {v * (1 + s / 2)}\n")
+            plot.append(f"'{data}' using 1:2:3:4 with yerrorlines title '{title}'")
+        script.append("plot " + ", ".join(plot))
+        subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True)
+
+
 def aggregate(src, dst):
     points = defaultdict(list)
     for k, b, m, c, metric, v, s in load(src):
@@ -661,6 +839,7 @@ def main():
     skipped = load_skipped(skipped_csv) if os.path.exists(skipped_csv) else None
     summary(rows, os.path.join(outdir, "summary.md"), rounds, skipped)
     plots(rows, outdir)
+    fig7_plots(rows, outdir)
 
 
 if __name__ == "__main__":

@@ -510,3 +510,151 @@ class ShmUpdate(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+MEMPASS_AR = "Address ranges: mempass"
+SCALING_AR = "Address ranges: memclone and pfchurn scaling"
+
+
+def mempass_rounds(kernel, mode, cpus, seconds, faults, worst=None):
+    """rounds.csv lines of one mempass point: its time and fault counts."""
+    lines = bench_rounds(kernel, "mempass", mode, cpus, "seconds", seconds)
+    lines += bench_rounds(kernel, "mempass", mode, cpus, "minflt_per_page", faults)
+    if worst is not None:
+        lines += bench_rounds(kernel, "mempass", mode, cpus, "minflt_per_page_worst", worst)
+    return lines
+
+
+class MempassAr(unittest.TestCase):
+    # Two rounds at 2 CPUs.  corey: 1.1 and 1.3 of threads-shm's time, no
+    # fault.  corey-bad: 1.5 of threads-shm, and one worker faulted in the
+    # second round although the median of the worst is 0 over three rounds.
+    ROUNDS = (mempass_rounds("corey", "threads", 2, [1.0, 2.0], [0, 0])
+              + mempass_rounds("corey", "threads-shm", 2, [1.0, 2.0], [0, 0])
+              + mempass_rounds("corey", "processes", 2, [3.0, 5.0], [1, 1], [1, 1])
+              + mempass_rounds("corey", "corey", 2, [1.1, 2.6], [0, 0], [0, 0])
+              + mempass_rounds("corey-bad", "threads-shm", 2, [1.0, 1.0, 1.0], [0, 0, 0])
+              + mempass_rounds("corey-bad", "corey", 2, [1.5, 1.5, 1.5],
+                               [0, 0.0001, 0], [0, 0.004, 0])
+              + mempass_rounds("stock", "threads", 2, [1.0, 1.0], [0, 0])
+              + mempass_rounds("stock", "threads-shm", 2, [1.1, 1.1], [0, 0])
+              + mempass_rounds("stock", "processes", 2, [3.0, 3.0], [1, 1], [1, 1]))
+
+    def section(self):
+        return section(summarize(aggregated(self.ROUNDS), self.ROUNDS), MEMPASS_AR)
+
+    def test_header(self):
+        self.assertIn("| kernel | CPUs | threads faults/page | threads-shm faults/page "
+                      "| processes faults/page | corey faults/page | corey worst "
+                      "| goal (0 faults) | corey / threads-shm (time) | goal (<= 1.2) "
+                      "| processes / threads | threads-shm / threads |\n", self.section())
+
+    def test_goals_met(self):
+        self.assertEqual(table_row(self.section(), "corey", "2"),
+                         "| corey | 2 | 0.000 | 0.000 | 1.000 | 0.000 | 0.000 | met "
+                         "| 1.200 (1.100-1.300) | met in 1/2 rounds "
+                         "| 2.750 (2.500-3.000) | 1.000 (1.000-1.000) |")
+
+    def test_a_round_with_a_fault_and_a_slow_time_fail(self):
+        row = table_row(self.section(), "corey-bad", "2")
+        # The medians say 0; the round that faulted says otherwise.
+        self.assertIn("| 0.000 | 0.000 | not met (1/3 rounds faulted) "
+                      "| 1.500 (1.500-1.500) | met in 0/3 rounds |", row)
+
+    def test_stock_has_no_corey_and_no_verdict(self):
+        self.assertEqual(table_row(self.section(), "stock", "2"),
+                         "| stock | 2 | 0.000 | 0.000 | 1.000 | - | - | - | - | - "
+                         "| 3.000 (3.000-3.000) | 1.100 (1.100-1.100) |")
+
+    def test_without_rounds_one_value_decides(self):
+        sec = section(summarize(["corey,mempass,threads-shm,2,seconds,1.0,0",
+                                 "corey,mempass,corey,2,seconds,1.3,0",
+                                 "corey,mempass,corey,2,minflt_per_page_worst,0.002,0"]),
+                      MEMPASS_AR)
+        self.assertIn("| 0.002 | not met | 1.300 | not met |", table_row(sec, "corey", "2"))
+
+    def test_threads_and_processes_alone_make_no_section(self):
+        rows = aggregated(mempass_rounds("stock", "threads", 2, [1.0], [0])
+                          + mempass_rounds("stock", "processes", 2, [3.0], [1]))
+        self.assertIsNone(section(summarize(rows), MEMPASS_AR))
+
+
+def scaling_rounds(kernel, bench, mode, v1, v2):
+    """rounds.csv lines of one line of memclone or pfchurn at 1 and 2 CPUs."""
+    metric = dict(report.AR_SCALING)[bench]
+    return (bench_rounds(kernel, bench, mode, 1, metric, v1)
+            + bench_rounds(kernel, bench, mode, 2, metric, v2))
+
+
+class ScalingAr(unittest.TestCase):
+    # memclone (time per page, flat when perfect): corey 0.98 and 0.96,
+    # threads 0.8.  pfchurn (pages/s): corey 0.97 and 0.80 in two rounds.
+    ROUNDS = (scaling_rounds("corey", "memclone", "threads", [100, 100], [125, 125])
+              + scaling_rounds("corey", "memclone", "corey", [98, 96], [100, 100])
+              + scaling_rounds("corey", "pfchurn", "processes", [100, 100], [200, 200])
+              + scaling_rounds("corey", "pfchurn", "corey", [100, 100], [194, 160])
+              + scaling_rounds("stock", "pfchurn", "threads-shm", [100, 100], [180, 180]))
+
+    def section(self):
+        return section(summarize(aggregated(self.ROUNDS), self.ROUNDS), SCALING_AR)
+
+    def test_header(self):
+        self.assertIn("| kernel | benchmark | mode | eff@2 | goal at 2 CPUs (>= 0.95) |\n",
+                      self.section())
+
+    def test_corey_goal_met(self):
+        self.assertEqual(table_row(self.section(), "corey", "memclone", "corey"),
+                         "| corey | memclone | corey | 0.97 (0.96-0.98) | met in 2/2 rounds |")
+
+    def test_corey_goal_failed_in_a_round(self):
+        self.assertEqual(table_row(self.section(), "corey", "pfchurn", "corey"),
+                         "| corey | pfchurn | corey | 0.89 (0.80-0.97) | met in 1/2 rounds |")
+
+    def test_other_modes_are_shown_not_judged(self):
+        sec = self.section()
+        self.assertEqual(table_row(sec, "corey", "memclone", "threads"),
+                         "| corey | memclone | threads | 0.80 (0.80-0.80) | - |")
+        self.assertEqual(table_row(sec, "stock", "pfchurn", "threads-shm"),
+                         "| stock | pfchurn | threads-shm | 0.90 (0.90-0.90) | - |")
+
+    def test_without_rounds_one_value_decides(self):
+        rows = ["corey,pfchurn,corey,1,pages_per_sec,100,0",
+                "corey,pfchurn,corey,2,pages_per_sec,180,0"]
+        self.assertEqual(table_row(section(summarize(rows), SCALING_AR), "corey", "pfchurn"),
+                         "| corey | pfchurn | corey | 0.90 | not met |")
+
+    def test_no_two_cpus_no_verdict(self):
+        rows = ["corey,memclone,corey,1,ns_per_page,100,0"]
+        self.assertEqual(table_row(section(summarize(rows), SCALING_AR), "corey"),
+                         "| corey | memclone | corey | - |")
+
+    def test_threads_and_processes_alone_make_no_section(self):
+        rows = aggregated(scaling_rounds("stock", "memclone", "threads", [100], [110]))
+        self.assertIsNone(section(summarize(rows), SCALING_AR))
+
+
+class Fig7(unittest.TestCase):
+    ROWS = report.load_rows(
+        [f"corey,memclone,{m},{c},ns_per_page,{v},0.1" for m, v in
+         (("threads", 10), ("threads-shm", 11), ("processes", 9), ("corey", 12))
+         for c in (2, 1)]
+        + ["corey,memclone,corey,1,minflt_per_page,1,0",
+           "corey,mempass,threads,1,seconds,1.0,0",
+           "corey,mempass,corey,1,seconds,1.1,0",
+           "stock,memclone,threads,1,ns_per_page,10,0",
+           "stock,memclone,processes,1,ns_per_page,9,0"])
+
+    def test_three_lines_without_threads_shm(self):
+        figs = report.fig7_series(self.ROWS)
+        titles = [t for t, _ in figs[("fig7a", "corey")]]
+        self.assertEqual(titles, ["Linux threads", "Linux processes",
+                                  "Corey: cfork + address ranges"])
+        self.assertEqual(figs[("fig7a", "corey")][2][1], [(1, 12.0, 0.1), (2, 12.0, 0.1)])
+
+    def test_only_kernels_that_ran_corey(self):
+        figs = report.fig7_series(self.ROWS)
+        self.assertEqual(sorted(figs), [("fig7a", "corey"), ("fig7b", "corey")])
+
+    def test_missing_line_is_left_out(self):
+        titles = [t for t, _ in report.fig7_series(self.ROWS)[("fig7b", "corey")]]
+        self.assertEqual(titles, ["Linux threads", "Corey: cfork + address ranges"])

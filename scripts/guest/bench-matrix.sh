@@ -7,7 +7,8 @@
 # (default 3) repeats it, interleaved, so that a slow phase of the host
 # hits every point alike rather than one of them.
 # A mode that needs a kernel feature this kernel lacks (exit status 4, e.g.
-# dupclose shares and corey-run on stock) is skipped, not failed: it prints
+# dupclose shares and corey-run, and the address-range modes memclone,
+# mempass and pfchurn corey, on stock) is skipped, not failed: it prints
 # "skip: benchmark,mode,reason" once and is not run again in this boot, so
 # one matrix serves stock and Corey kernels.
 # shmupdate runs once per count of shared lines in SHM_LINES (default
@@ -26,9 +27,9 @@ usage() {
 
 MATRIX="dupclose:threads dupclose:processes dupclose:uring
 dupclose:shares dupclose:corey-run dupclose:kcore dupclose:kcore-batch
-memclone:threads memclone:processes
-mempass:threads mempass:processes
-pfchurn:threads pfchurn:processes
+memclone:threads memclone:threads-shm memclone:processes memclone:corey
+mempass:threads mempass:threads-shm mempass:processes mempass:corey
+pfchurn:threads pfchurn:threads-shm pfchurn:processes pfchurn:corey
 nullcall:syscall nullcall:uring nullcall:kcore nullcall:kcore-idle
 shmupdate:direct shmupdate:pwrite shmupdate:kcore"
 case "$1" in
