@@ -252,8 +252,8 @@ int corey_ar_create(const char *name, size_t bytes, unsigned int flags);
  * Every page table the range already has is linked at once: pages other
  * processes touched are mapped without a fault.  The first map freezes
  * the range (size sealed, memory locked).  Returns MAP_FAILED with errno
- * set: EINVAL (alignment, bounds, not an address range), EAGAIN
- * (RLIMIT_MEMLOCK), EOPNOTSUPP, and mmap(2)'s.
+ * set: EINVAL (alignment, bounds), EOPNOTSUPP (@fd is not an address
+ * range, or the kernel has none), EAGAIN (RLIMIT_MEMLOCK), and mmap(2)'s.
  */
 void *corey_ar_map(int fd, void *addr, size_t bytes, off_t offset);
 

@@ -855,7 +855,7 @@ static void ar_map_errors(void)
 	/* A memfd that is not an address range. */
 	plain = memfd_create("ar_test_plain", MFD_CLOEXEC);
 	EXPECT(plain >= 0 && ftruncate(plain, G) == 0);
-	EXPECT_MAP_ERRNO(corey_ar_map(plain, NULL, G, 0), EINVAL);
+	EXPECT_MAP_ERRNO(corey_ar_map(plain, NULL, G, 0), EOPNOTSUPP);
 	EXPECT_MAP_ERRNO(corey_ar_map(-1, NULL, G, 0), EBADF);
 	close(plain);
 	close(fd);
