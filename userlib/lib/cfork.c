@@ -10,6 +10,7 @@
  * or unmaps a range between the plan and the fork) is released in both.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -39,6 +40,13 @@
 /* The exit status of a child whose setup failed (as a shell's "not run"). */
 #define SETUP_FAILED 127
 
+/*
+ * The child reports a failed setup step's errno on this pipe, and closes
+ * it once fn is about to run, so that corey_cfork() returns the error
+ * itself, like posix_spawn(), instead of a child that exits 127.
+ */
+static int setup_status[2];
+
 struct cfork_plan {
 	cpu_set_t *cpus;		/* the child's affinity; NULL: inherit */
 	size_t cpus_size;
@@ -56,52 +64,17 @@ static void free_plan(struct cfork_plan *plan)
 	free(plan->drop);
 }
 
-/*
- * Whether cpu is in the calling thread's affinity mask.  The mask may be
- * wider than cpu_set_t's 1024 CPUs: the kernel refuses a buffer narrower
- * than its own CPU count with EINVAL, so grow until it fits.
- */
-static int cpu_allowed(int cpu, bool *allowed)
-{
-	size_t n = CPU_SETSIZE;
-
-	if ((unsigned int)cpu >= CPU_LIMIT) {
-		*allowed = false;
-		return 0;
-	}
-	while (n <= (size_t)cpu)
-		n *= 2;
-	for (;;) {
-		cpu_set_t *set = CPU_ALLOC(n);
-		size_t size = CPU_ALLOC_SIZE(n);
-
-		if (!set)
-			return -1;
-		if (sched_getaffinity(0, size, set) == 0) {
-			*allowed = CPU_ISSET_S((size_t)cpu, size, set);
-			CPU_FREE(set);
-			return 0;
-		}
-		CPU_FREE(set);
-		if (errno != EINVAL || n >= CPU_LIMIT)
-			return -1;
-		n *= 2;
-	}
-}
-
 static int plan_cpu(int cpu, struct cfork_plan *plan)
 {
-	bool allowed;
-
 	if (cpu == -1)
 		return 0;
-	if (cpu < -1) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (cpu_allowed(cpu, &allowed) < 0)
-		return -1;
-	if (!allowed) {
+	/*
+	 * Whether the process may run on cpu is sched_setaffinity()'s to say,
+	 * in the child (cpusets, offline CPUs): the caller's own mask does
+	 * not matter, since a thread pinned to CPU 0 may well start a child
+	 * on CPU 1.
+	 */
+	if (cpu < -1 || (unsigned int)cpu >= CPU_LIMIT) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -190,11 +163,13 @@ static int plan_drop(struct cfork_plan *plan)
 	return 0;
 }
 
-/* A setup step failed in the child: say which, and do not run fn. */
-static _Noreturn void child_failed(const char *what)
+/* A setup step failed in the child: tell the parent, do not run fn. */
+static _Noreturn void child_failed(void)
 {
-	fprintf(stderr, "corey_cfork: child %d: %s: %s\n", (int)getpid(), what,
-		strerror(errno));
+	int err = errno;
+
+	if (write(setup_status[1], &err, sizeof(err)) != sizeof(err))
+		_exit(SETUP_FAILED);
 	_exit(SETUP_FAILED);
 }
 
@@ -205,17 +180,19 @@ static _Noreturn void run_child(struct cfork_plan *plan, int (*fn)(void *),
 
 	if (plan->cpus &&
 	    sched_setaffinity(0, plan->cpus_size, plan->cpus) < 0)
-		child_failed("sched_setaffinity");
+		child_failed();
 	for (i = 0; i < plan->nr_drop; i++)
 		if (munmap((void *)plan->drop[i].start,
 			   plan->drop[i].end - plan->drop[i].start) < 0)
-			child_failed("munmap");
+			child_failed();
 	/* The child's record is what it kept; the array is now the record's. */
 	corey_ar_adopt(plan->keep, plan->nr_keep);
 	plan->keep = NULL;
 	free_plan(plan);
 	/* The lock was held by the thread that forked: this one. */
 	corey_ar_unlock();
+	close(setup_status[0]);
+	close(setup_status[1]);
 	/* Not exit(): the atexit handlers and stdio buffers are the parent's. */
 	_exit(fn(arg) & 0xff);
 }
@@ -226,6 +203,28 @@ static void kill_child(pid_t pid)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+}
+
+/*
+ * Wait until the child has set itself up: 0 if it is running fn, or the
+ * errno of the step that failed (the child is then reaped).
+ */
+static int child_setup_error(pid_t pid)
+{
+	ssize_t n;
+	int err;
+
+	close(setup_status[1]);
+	do
+		n = read(setup_status[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(setup_status[0]);
+	if (n == 0)
+		return 0;
+	if (n != sizeof(err))
+		err = EIO;
+	kill_child(pid);
+	return err;
 }
 
 int corey_cfork(const struct corey_cfork_attr *attr, int (*fn)(void *),
@@ -247,13 +246,26 @@ int corey_cfork(const struct corey_cfork_attr *attr, int (*fn)(void *),
 		corey_ar_unlock();
 		goto fail;
 	}
+	/* Under the lock, so that one cfork at a time uses setup_status. */
+	if (pipe2(setup_status, O_CLOEXEC) < 0) {
+		corey_ar_unlock();
+		goto fail;
+	}
 	pid = fork();
 	if (pid == 0)
 		run_child(&plan, fn, arg);
 	saved_errno = errno;
-	corey_ar_unlock();
 	free_plan(&plan);
 	if (pid < 0) {
+		close(setup_status[0]);
+		close(setup_status[1]);
+		corey_ar_unlock();
+		errno = saved_errno;
+		return -1;
+	}
+	saved_errno = child_setup_error(pid);
+	corey_ar_unlock();
+	if (saved_errno) {
 		errno = saved_errno;
 		return -1;
 	}
