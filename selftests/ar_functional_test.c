@@ -285,8 +285,9 @@ static void run_peer(struct __test_metadata *_metadata, bool a_unmaps,
 				    2 * AR_PAGES_PER_GRANULE);
 		EXPECT_GT(0, bad) TH_LOG("page %ld of granule 2 lacks B's tag", bad);
 	}
-	if (a_unmaps)
+	if (a_unmaps) {
 		ASSERT_EQ(0, munmap(p, o.size));
+	}
 	ASSERT_EQ(0, ar_send(o.down[1], 'g'));
 	ASSERT_EQ('d', ar_recv(o.up[0], AR_CHILD_MS)) {
 		kill_and_reap(pid, 10000, NULL);
