@@ -18,6 +18,9 @@
 #define MIB (1UL << 20)
 #define KIB_PER_TABLE 4
 
+/* generous: TCG with a debug kernel is slow; children are bounded anyway */
+#define AR_TEST_S 180
+
 AR_FIXTURE(ar)
 
 /* Children that map (or not) an object and wait until told to go. */
@@ -83,7 +86,7 @@ static int group_stop(struct group *g)
  * the few upper-level tables each process may need for the new region),
  * not by 320; each process's VmPTE grows by 32 tables.
  */
-TEST_F(ar, pagetables_once)
+TEST_F_TIMEOUT(ar, pagetables_once, AR_TEST_S)
 {
 	const size_t len = 64 * MIB;
 	const long tables_kb = len / AR_GRANULE * KIB_PER_TABLE;	/* 128 */
@@ -128,7 +131,7 @@ TEST_F(ar, pagetables_once)
 }
 
 /* VmPTE follows mmap and munmap in one process. */
-TEST_F(ar, vmpte_per_link)
+TEST_F_TIMEOUT(ar, vmpte_per_link, AR_TEST_S)
 {
 	const size_t len = 32 * MIB;
 	long before, mapped, after;
@@ -181,7 +184,7 @@ static void expect_smaps(struct __test_metadata *_metadata, pid_t pid,
 	EXPECT_GE(rss_kb / linkers + rss_kb / 20, sm.pss);
 }
 
-TEST_F(ar, smaps_shared_pss)
+TEST_F_TIMEOUT(ar, smaps_shared_pss, AR_TEST_S)
 {
 	struct child_report *r1 = child_report_new(), *r2 = child_report_new();
 	int fd = ar_memfd(16 * MIB, 0), pipes[4], a1[3], a2[3];
@@ -201,11 +204,15 @@ TEST_F(ar, smaps_shared_pss)
 	a1[2] = a2[2] = pipes[2];
 	c1 = ar_spawn(smaps_child, a1, r1);
 	ASSERT_LT(0, c1);
-	ASSERT_EQ('m', ar_recv(pipes[0], AR_CHILD_MS));
+	ASSERT_EQ('m', ar_recv(pipes[0], AR_CHILD_MS)) {
+		AR_REAP_LOG(c1, r1);
+	}
 	expect_smaps(_metadata, 0, p, 16 * 1024, 2);
 	c2 = ar_spawn(smaps_child, a2, r2);
 	ASSERT_LT(0, c2);
-	ASSERT_EQ('m', ar_recv(pipes[0], AR_CHILD_MS));
+	ASSERT_EQ('m', ar_recv(pipes[0], AR_CHILD_MS)) {
+		AR_REAP_LOG(c2, r2);
+	}
 	expect_smaps(_metadata, 0, p, 16 * 1024, 3);
 	{
 		/* the children's view: find their mapping through their smaps */
@@ -233,7 +240,7 @@ TEST_F(ar, smaps_shared_pss)
 }
 
 /* AR pages are charged to memlock, not to VmRSS or RssShmem. */
-TEST_F(ar, rss_not_counted)
+TEST_F_TIMEOUT(ar, rss_not_counted, AR_TEST_S)
 {
 	const size_t len = 32 * MIB;
 	long rss0, shm0, rss1, shm1;
@@ -257,7 +264,7 @@ TEST_F(ar, rss_not_counted)
 }
 
 /* Unevictable and Shmem grow by the touched pages and come back. */
-TEST_F(ar, unevictable_and_shmem)
+TEST_F_TIMEOUT(ar, unevictable_and_shmem, AR_TEST_S)
 {
 	const size_t len = 32 * MIB, touched = 16 * MIB;
 	long unev0, shm0, unev1, shm1, unev2, shm2;
@@ -347,7 +354,7 @@ static int memlock_release_child(struct child_report *rep, void *arg)
 	return 0;
 }
 
-TEST_F(ar, memlock_released)
+TEST_F_TIMEOUT(ar, memlock_released, AR_TEST_S)
 {
 	struct child_report *rep = child_report_new();
 	int ret, status;

@@ -26,6 +26,9 @@
 #define SV MAP_SHARED_VALIDATE
 #define ARF MAP_ADDR_RANGE
 
+/* generous: TCG with a debug kernel is slow; children are bounded anyway */
+#define AR_TEST_S 180
+
 AR_FIXTURE(ar)
 
 /* One expectation: @err 0 means success (ret >= 0 or not MAP_FAILED). */
@@ -49,7 +52,7 @@ AR_FIXTURE(ar)
 
 /* ---- memfd_create and sizing before the freeze ---- */
 
-TEST_F(ar, memfd_create_flags)
+TEST_F_TIMEOUT(ar, memfd_create_flags, AR_TEST_S)
 {
 	int fd;
 
@@ -193,7 +196,7 @@ static int case_fd(const struct mmap_case *c, int *extra)
 	return fd;
 }
 
-TEST_F(ar, mmap_table)
+TEST_F_TIMEOUT(ar, mmap_table, AR_TEST_S)
 {
 	size_t i;
 
@@ -270,7 +273,7 @@ static int rie_child(struct child_report *rep, void *arg)
 	return 0;
 }
 
-TEST_F(ar, read_implies_exec)
+TEST_F_TIMEOUT(ar, read_implies_exec, AR_TEST_S)
 {
 	struct child_report *rep = child_report_new();
 	int ret, status;
@@ -317,7 +320,7 @@ static int memlock_child(struct child_report *rep, void *arg)
 	return 0;
 }
 
-TEST_F(ar, memlock_limit)
+TEST_F_TIMEOUT(ar, memlock_limit, AR_TEST_S)
 {
 	struct child_report *rep = child_report_new();
 	int ret, status;
@@ -329,7 +332,7 @@ TEST_F(ar, memlock_limit)
 
 /* ---- the frozen object ---- */
 
-TEST_F(ar, frozen_object)
+TEST_F_TIMEOUT(ar, frozen_object, AR_TEST_S)
 {
 	int fd = ar_memfd(8 * MIB, MFD_ALLOW_SEALING);
 	char buf[16];
@@ -414,7 +417,7 @@ static void check_intact(struct __test_metadata *_metadata, struct mapped *m)
 	ASSERT_CHILD_OK(ret, status, rep);
 }
 
-TEST_F(ar, mprotect)
+TEST_F_TIMEOUT(ar, mprotect, AR_TEST_S)
 {
 	struct mapped m;
 	int pkey;
@@ -441,7 +444,7 @@ TEST_F(ar, mprotect)
 	check_intact(_metadata, &m);
 }
 
-TEST_F(ar, mremap)
+TEST_F_TIMEOUT(ar, mremap, AR_TEST_S)
 {
 	struct mapped m;
 	char *res;
@@ -462,7 +465,7 @@ TEST_F(ar, mremap)
 	check_intact(_metadata, &m);
 }
 
-TEST_F(ar, split_refused)
+TEST_F_TIMEOUT(ar, split_refused, AR_TEST_S)
 {
 	struct mapped m;
 	void *q;
@@ -525,7 +528,7 @@ static const struct advice advices[] = {
 	{ "MADV_DODUMP", MADV_DODUMP, EINVAL },
 };
 
-TEST_F(ar, madvise_table)
+TEST_F_TIMEOUT(ar, madvise_table, AR_TEST_S)
 {
 	struct mapped m;
 	size_t i;
@@ -541,7 +544,7 @@ TEST_F(ar, madvise_table)
 	check_intact(_metadata, &m);
 }
 
-TEST_F(ar, userfaultfd_register)
+TEST_F_TIMEOUT(ar, userfaultfd_register, AR_TEST_S)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg;
@@ -593,7 +596,7 @@ static bool node_online(int node)
  * migrate; what the kernel answered is logged either way, and what must
  * hold whatever the answer is that the page stayed where it was.
  */
-TEST_F(ar, numa_no_migration)
+TEST_F_TIMEOUT(ar, numa_no_migration, AR_TEST_S)
 {
 	unsigned long mask;
 	struct mapped m;

@@ -17,6 +17,9 @@
 
 #define MIB (1UL << 20)
 
+/* generous: TCG with a debug kernel is slow; children are bounded anyway */
+#define AR_TEST_S 180
+
 AR_FIXTURE(ar)
 
 /* What a child needs to know about the object its parent made. */
@@ -27,6 +30,16 @@ struct obj {
 	char *parent_va;	/* the parent's mapping, to be avoided */
 	int up[2], down[2];	/* child -> parent, parent -> child */
 };
+
+/*
+ * Once the children are forked, the parent lets go of the ends it does
+ * not use, so a child that dies shows up as EOF rather than a timeout.
+ */
+static void obj_spawned(struct obj *o)
+{
+	close(o->up[1]);
+	close(o->down[0]);
+}
 
 static int obj_init(struct obj *o, size_t size, uint64_t seed)
 {
@@ -79,7 +92,7 @@ static int reader_child(struct child_report *rep, void *arg)
 	return 0;
 }
 
-TEST_F(ar, different_va_zero_faults)
+TEST_F_TIMEOUT(ar, different_va_zero_faults, AR_TEST_S)
 {
 	struct child_report *rep = child_report_new();
 	struct ar_smaps sm;
@@ -142,7 +155,7 @@ static int toucher_child(struct child_report *rep, void *arg)
 	return 0;
 }
 
-TEST_F(ar, first_touch_faults_once)
+TEST_F_TIMEOUT(ar, first_touch_faults_once, AR_TEST_S)
 {
 	struct child_report *rep = child_report_new();
 	struct first_touch ft;
@@ -199,7 +212,7 @@ static int fork_reader(struct child_report *rep, void *arg)
 	return 0;
 }
 
-TEST_F(ar, fork_inherits_without_faults)
+TEST_F_TIMEOUT(ar, fork_inherits_without_faults, AR_TEST_S)
 {
 	struct child_report *rep = child_report_new();
 	struct obj o;
@@ -274,7 +287,10 @@ static void run_peer(struct __test_metadata *_metadata, bool a_unmaps,
 				 .b_touches_new = b_touches_new };
 	pid = ar_spawn(peer_child, &pa, rep);
 	ASSERT_LT(0, pid);
-	ASSERT_EQ('m', ar_recv(o.up[0], AR_CHILD_MS));
+	obj_spawned(&o);
+	ASSERT_EQ('m', ar_recv(o.up[0], AR_CHILD_MS)) {
+		AR_REAP_LOG(pid, rep);
+	}
 	/* the late tag, written while B maps: B must see it */
 	ar_fill(p, AR_GRANULE, o.seed + 7);
 	if (b_touches_new) {
@@ -290,8 +306,7 @@ static void run_peer(struct __test_metadata *_metadata, bool a_unmaps,
 	}
 	ASSERT_EQ(0, ar_send(o.down[1], 'g'));
 	ASSERT_EQ('d', ar_recv(o.up[0], AR_CHILD_MS)) {
-		kill_and_reap(pid, 10000, NULL);
-		TH_LOG("B: %s", rep->msg);
+		AR_REAP_LOG(pid, rep);
 	}
 	AR_REAP_OK(pid, rep);
 	if (a_unmaps) {
@@ -312,17 +327,17 @@ static void run_peer(struct __test_metadata *_metadata, bool a_unmaps,
 	close(o.fd);
 }
 
-TEST_F(ar, order_a_unmaps_first)
+TEST_F_TIMEOUT(ar, order_a_unmaps_first, AR_TEST_S)
 {
 	run_peer(_metadata, true, false, false);
 }
 
-TEST_F(ar, order_b_unmaps_first)
+TEST_F_TIMEOUT(ar, order_b_unmaps_first, AR_TEST_S)
 {
 	run_peer(_metadata, false, true, false);
 }
 
-TEST_F(ar, order_b_exits_mapped)
+TEST_F_TIMEOUT(ar, order_b_exits_mapped, AR_TEST_S)
 {
 	run_peer(_metadata, false, false, true);
 }
@@ -361,7 +376,7 @@ static int b_child(struct child_report *rep, void *arg)
 	return 0;
 }
 
-TEST_F(ar, order_a_exits_first)
+TEST_F_TIMEOUT(ar, order_a_exits_first, AR_TEST_S)
 {
 	struct child_report *ra = child_report_new(), *rb = child_report_new();
 	struct obj o;
@@ -374,10 +389,15 @@ TEST_F(ar, order_a_exits_first)
 	ASSERT_LT(0, b);
 	a = ar_spawn(a_child, &o, ra);
 	ASSERT_LT(0, a);
-	ASSERT_EQ('f', ar_recv(o.up[0], AR_CHILD_MS));
+	obj_spawned(&o);
+	ASSERT_EQ('f', ar_recv(o.up[0], AR_CHILD_MS)) {
+		AR_REAP_LOG(a, ra);
+	}
 	AR_REAP_OK(a, ra);	/* A exited with its mapping */
 	ASSERT_EQ(0, ar_send(o.down[1], 'f'));
-	ASSERT_EQ('m', ar_recv(o.up[0], AR_CHILD_MS));
+	ASSERT_EQ('m', ar_recv(o.up[0], AR_CHILD_MS)) {
+		AR_REAP_LOG(b, rb);
+	}
 	ASSERT_EQ(0, ar_send(o.down[1], 'x'));
 	AR_REAP_OK(b, rb);
 }
@@ -400,7 +420,7 @@ static int exec_child(struct child_report *rep, void *arg)
 	CHILD_FAIL(rep, "execv: %s", strerrorname_np(errno));
 }
 
-TEST_F(ar, order_exec)
+TEST_F_TIMEOUT(ar, order_exec, AR_TEST_S)
 {
 	struct child_report *rep = child_report_new();
 	struct obj o;
@@ -430,6 +450,7 @@ TEST_F(ar, order_exec)
 struct fork_order {
 	struct obj *o;
 	int mode;	/* 0: parent unmaps first, 1: child unmaps first, 2: parent exits first */
+	int gdown[2];	/* test -> grandchild (the child reads o->down) */
 };
 
 static int fork_order_child(struct child_report *rep, void *arg)
@@ -447,7 +468,7 @@ static int fork_order_child(struct child_report *rep, void *arg)
 	CHILD_CHECK(rep, pid >= 0, "fork");
 	if (pid == 0) {
 		/* the grandchild: wait for its parent's move, then read */
-		if (ar_recv(o->down[0], AR_CHILD_MS) != 'g')
+		if (ar_recv(fo->gdown[0], AR_CHILD_MS) != 'g')
 			_exit(10);
 		if (fo->mode == 1 && munmap(p, o->size))
 			_exit(11);
@@ -490,12 +511,16 @@ static void run_fork_order(struct __test_metadata *_metadata, int mode)
 	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1));
 	ASSERT_EQ(0, obj_init(&o, 4 * MIB, 10 + mode));
 	fo = (struct fork_order){ .o = &o, .mode = mode };
+	ASSERT_EQ(0, pipe(fo.gdown));
 	pid = ar_spawn(fork_order_child, &fo, rep);
 	ASSERT_LT(0, pid);
+	obj_spawned(&o);
+	close(fo.gdown[0]);
 	if (mode == 2) {
 		AR_REAP_OK(pid, rep);
-		ASSERT_EQ(0, ar_send(o.down[1], 'g'));
-		ASSERT_EQ('d', ar_recv(o.up[0], AR_CHILD_MS));
+		ASSERT_EQ(0, ar_send(fo.gdown[1], 'g'));
+		ASSERT_EQ('d', ar_recv(o.up[0], AR_CHILD_MS))
+			TH_LOG("the orphaned grandchild failed");
 		/* the reparented grandchild */
 		for (int i = 0; i < 1000; i++) {
 			w = waitpid(-1, &st, WNOHANG);
@@ -508,24 +533,30 @@ static void run_fork_order(struct __test_metadata *_metadata, int mode)
 			TH_LOG("orphaned grandchild: status %#x", st);
 		return;
 	}
-	ASSERT_EQ('r', ar_recv(o.up[0], AR_CHILD_MS));
-	ASSERT_EQ(0, ar_send(o.down[1], 'g'));
-	ASSERT_EQ('d', ar_recv(o.up[0], AR_CHILD_MS));
+	ASSERT_EQ('r', ar_recv(o.up[0], AR_CHILD_MS)) {
+		AR_REAP_LOG(pid, rep);
+	}
+	ASSERT_EQ(0, ar_send(fo.gdown[1], 'g'));
+	ASSERT_EQ('d', ar_recv(o.up[0], AR_CHILD_MS)) {
+		/* the child reports the grandchild's status */
+		ar_send(o.down[1], 'w');
+		AR_REAP_LOG(pid, rep);
+	}
 	ASSERT_EQ(0, ar_send(o.down[1], 'w'));
 	AR_REAP_OK(pid, rep);
 }
 
-TEST_F(ar, fork_parent_unmaps_first)
+TEST_F_TIMEOUT(ar, fork_parent_unmaps_first, AR_TEST_S)
 {
 	run_fork_order(_metadata, 0);
 }
 
-TEST_F(ar, fork_child_unmaps_first)
+TEST_F_TIMEOUT(ar, fork_child_unmaps_first, AR_TEST_S)
 {
 	run_fork_order(_metadata, 1);
 }
 
-TEST_F(ar, fork_parent_exits_first)
+TEST_F_TIMEOUT(ar, fork_parent_exits_first, AR_TEST_S)
 {
 	run_fork_order(_metadata, 2);
 }
@@ -559,7 +590,7 @@ static int rewrite_child(struct child_report *rep, void *arg)
 	return 0;
 }
 
-TEST_F(ar, aligned_partial_munmap)
+TEST_F_TIMEOUT(ar, aligned_partial_munmap, AR_TEST_S)
 {
 	struct child_report *rep = child_report_new();
 	struct obj o;
@@ -589,7 +620,7 @@ TEST_F(ar, aligned_partial_munmap)
 	ASSERT_EQ(0, munmap(p + 2 * AR_GRANULE, AR_GRANULE));
 }
 
-TEST_F(ar, map_fixed_over_whole_granules)
+TEST_F_TIMEOUT(ar, map_fixed_over_whole_granules, AR_TEST_S)
 {
 	struct child_report *rep = child_report_new();
 	struct obj o;
@@ -629,7 +660,7 @@ TEST_F(ar, map_fixed_over_whole_granules)
 }
 
 /* read()/write() on the fd and the mapping see the same bytes. */
-TEST_F(ar, file_io_coherent)
+TEST_F_TIMEOUT(ar, file_io_coherent, AR_TEST_S)
 {
 	char buf[64], *p;
 	int fd = ar_memfd(4 * MIB, 0);

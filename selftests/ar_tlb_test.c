@@ -217,7 +217,9 @@ static void detect(struct __test_metadata *_metadata, enum unlink_how how,
 	a[2] = pr[0];
 	apid = ar_spawn(holder, a, rep);
 	ASSERT_LT(0, apid);
-	ASSERT_EQ('h', ar_recv(pa[0], AR_CHILD_MS)) TH_LOG("A: %s", rep->msg);
+	ASSERT_EQ('h', ar_recv(pa[0], AR_CHILD_MS)) {
+		AR_REAP_LOG(apid, rep);
+	}
 	if (!holder_alive) {
 		/* A filled P and is gone: B is the last (only) holder */
 		ASSERT_EQ(0, ar_send(pr[1], 'x'));

@@ -218,6 +218,11 @@ static inline pid_t ar_spawn(int (*fn)(struct child_report *, void *),
 		kill_and_reap((_pid), 10000, &__st);			\
 	ASSERT_CHILD_OK(__r, __st, (_rep));				\
 } while (0)
+/*
+ * In the block after a failed ASSERT (where no other ASSERT may run): wait
+ * a little for the child, kill it if need be, and log its report.
+ */
+#define AR_REAP_LOG(_pid, _rep) do {						int __st2 = 0;																	if (waitpid_timeout((_pid), &__st2, 5000))					kill_and_reap((_pid), 10000, &__st2);				TH_LOG("child: %s", (_rep)->msg[0] ? (_rep)->msg : "(no message)"); } while (0)
 #endif
 
 /* Write @val to the file at @path (sysctls, debugfs knobs): 0 or -errno. */
@@ -263,6 +268,8 @@ static inline void ar_require(void)
 	{								\
 		if (argc > 1 && !strcmp(argv[1], AR_EXEC_HELPER))	\
 			return ar_exec_helper(argc, argv);		\
+		/* a peer that died must not kill us with SIGPIPE */	\
+		signal(SIGPIPE, SIG_IGN);				\
 		ar_require();						\
 		return test_harness_run(argc, argv);			\
 	}
