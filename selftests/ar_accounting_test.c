@@ -130,6 +130,63 @@ TEST_F_TIMEOUT(ar, pagetables_once, AR_TEST_S)
 	close(fd);
 }
 
+/*
+ * The debugfs counts: one table per granule however many processes map
+ * it, one link per granule per process; both go back when they unmap.
+ */
+static int link_child(struct child_report *rep, void *arg)
+{
+	int *a = arg;	/* fd, ready write end, go read end */
+	char *p = ar_mmap(NULL, 8 * MIB, a[0], 0, 0);
+
+	CHILD_CHECK(rep, p != MAP_FAILED, "mmap");
+	ar_send(a[1], 'm');
+	ar_recv(a[2], AR_CHILD_MS);
+	return 0;
+}
+
+TEST_F_TIMEOUT(ar, debugfs_counts, AR_TEST_S)
+{
+	struct child_report *rep = child_report_new();
+	long t0, l0, t1, l1, t2, l2, t3, l3;
+	int fd = ar_memfd(8 * MIB, 0), up[2], down[2], a[3];
+	pid_t pid;
+	char *p;
+
+	ASSERT_NE(NULL, rep);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ar_counters_read(&t0, &l0))
+		TH_LOG("%s/tables and links must exist with the feature", AR_DEBUGFS);
+	p = ar_mmap(NULL, 8 * MIB, fd, 0, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, ar_counters_read(&t1, &l1));
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	a[0] = fd;
+	a[1] = up[1];
+	a[2] = down[0];
+	pid = ar_spawn(link_child, a, rep);
+	ASSERT_LT(0, pid);
+	close(up[1]);
+	ASSERT_EQ('m', ar_recv(up[0], AR_CHILD_MS)) {
+		AR_REAP_LOG(pid, rep);
+	}
+	ASSERT_EQ(0, ar_counters_read(&t2, &l2));
+	ASSERT_EQ(0, ar_send(down[1], 'g'));
+	AR_REAP_OK(pid, rep);
+	ASSERT_EQ(0, ar_counters_read(&t3, &l3));
+	TH_LOG("tables/links: %ld/%ld, one process %ld/%ld, two %ld/%ld, one again %ld/%ld",
+	       t0, l0, t1, l1, t2, l2, t3, l3);
+	EXPECT_EQ(t0 + 4, t1);
+	EXPECT_EQ(l0 + 4, l1);
+	EXPECT_EQ(t1, t2) TH_LOG("a second process made tables of its own");
+	EXPECT_EQ(l1 + 4, l2);
+	EXPECT_EQ(t1, t3);
+	EXPECT_EQ(l1, l3);
+	ASSERT_EQ(0, munmap(p, 8 * MIB));
+	close(fd);
+}
+
 /* VmPTE follows mmap and munmap in one process. */
 TEST_F_TIMEOUT(ar, vmpte_per_link, AR_TEST_S)
 {

@@ -243,6 +243,15 @@ TEST_F_TIMEOUT(ar, mmap_table, AR_TEST_S)
 					EXPECT_EQ(addr, p) TH_LOG("%s", c->name);
 				}
 			}
+			if (c->obj == PLAIN) {
+				/* an ordinary mapping, not an AR one */
+				struct ar_smaps sm;
+
+				if (!ar_smaps_read(0, p, &sm)) {
+					EXPECT_FALSE(sm.ar_flag) TH_LOG("%s: VmFlags%s", c->name,
+									sm.vmflags);
+				}
+			}
 			/* and it is usable */
 			if (c->prot & PROT_WRITE)
 				*(volatile char *)p = 1;
