@@ -58,6 +58,9 @@ static int group_start(struct group *g, int n, int fd, size_t len, bool map)
 		}
 		g->pid[g->n++] = pid;
 	}
+	/* a child that fails before saying 'r' is then EOF, not a timeout */
+	close(g->ready[1]);
+	g->ready[1] = -1;
 	for (i = 0; i < n; i++)
 		if (ar_recv(g->ready[0], AR_CHILD_MS) != 'r')
 			return -1;
@@ -71,7 +74,6 @@ static int group_stop(struct group *g)
 	close(g->release[1]);
 	close(g->release[0]);
 	close(g->ready[0]);
-	close(g->ready[1]);
 	for (i = 0; i < g->n; i++) {
 		if (waitpid_timeout(g->pid[i], &st, AR_CHILD_MS))
 			kill_and_reap(g->pid[i], 10000, &st), bad++;
