@@ -136,10 +136,16 @@ TEST_F_TIMEOUT(ar, pagetables_once, AR_TEST_S)
  * The debugfs counts: one table per granule however many processes map
  * it, one link per granule per process; both go back when they unmap.
  */
+static char *inherited;	/* the parent's mapping: a child drops it first */
+
 static int link_child(struct child_report *rep, void *arg)
 {
 	int *a = arg;	/* fd, ready write end, go read end */
-	char *p = ar_mmap(NULL, 8 * MIB, a[0], 0, 0);
+	char *p;
+
+	/* fork linked the parent's mapping: one mapping per process here */
+	CHILD_CHECK(rep, munmap(inherited, 8 * MIB) == 0, "munmap inherited");
+	p = ar_mmap(NULL, 8 * MIB, a[0], 0, 0);
 
 	CHILD_CHECK(rep, p != MAP_FAILED, "mmap");
 	ar_send(a[1], 'm');
@@ -161,6 +167,7 @@ TEST_F_TIMEOUT(ar, debugfs_counts, AR_TEST_S)
 		TH_LOG("%s/tables and links must exist with the feature", AR_DEBUGFS);
 	p = ar_mmap(NULL, 8 * MIB, fd, 0, 0);
 	ASSERT_NE(MAP_FAILED, p);
+	inherited = p;
 	ASSERT_EQ(0, ar_counters_read(&t1, &l1));
 	ASSERT_EQ(0, pipe(up));
 	ASSERT_EQ(0, pipe(down));
@@ -217,7 +224,11 @@ TEST_F_TIMEOUT(ar, vmpte_per_link, AR_TEST_S)
 static int smaps_child(struct child_report *rep, void *arg)
 {
 	int *fdp = arg;
-	char *q = ar_mmap(NULL, 16 * MIB, *fdp, 0, 0);
+	char *q;
+
+	/* one link per process: drop the one fork gave us */
+	CHILD_CHECK(rep, munmap(inherited, 16 * MIB) == 0, "munmap inherited");
+	q = ar_mmap(NULL, 16 * MIB, *fdp, 0, 0);
 
 	CHILD_CHECK(rep, q != MAP_FAILED, "mmap");
 	CHILD_CHECK(rep, ar_faults_reading(q, 16 * MIB) == 0, "faults");
@@ -257,6 +268,7 @@ TEST_F_TIMEOUT(ar, smaps_shared_pss, AR_TEST_S)
 	ASSERT_EQ(0, pipe(pipes + 2));
 	p = ar_mmap(NULL, 16 * MIB, fd, 0, 0);
 	ASSERT_NE(MAP_FAILED, p);
+	inherited = p;
 	ar_fill(p, 16 * MIB, 5);
 	a1[0] = a2[0] = fd;
 	a1[1] = a2[1] = pipes[1];

@@ -24,11 +24,13 @@ AR_FIXTURE(ar)
 
 /* What a child needs to know about the object its parent made. */
 struct obj {
+	unsigned long linked;	/* granules the parent still maps (bit mask) */
 	int fd;
 	size_t size;
 	uint64_t seed;
 	char *parent_va;	/* the parent's mapping, to be avoided */
 	int up[2], down[2];	/* child -> parent, parent -> child */
+	int adown[2];		/* parent -> a second child */
 };
 
 /*
@@ -49,7 +51,7 @@ static int obj_init(struct obj *o, size_t size, uint64_t seed)
 	o->fd = ar_memfd(size, 0);
 	if (o->fd < 0)
 		return -1;
-	if (pipe(o->up) || pipe(o->down))
+	if (pipe(o->up) || pipe(o->down) || pipe(o->adown))
 		return -1;
 	return 0;
 }
@@ -355,7 +357,8 @@ static int a_child(struct child_report *rep, void *arg)
 	CHILD_CHECK(rep, p != MAP_FAILED, "A's mmap");
 	ar_fill(p, o->size, o->seed);
 	ar_send(o->up[1], 'f');
-	/* exit mapped: the exit path unlinks */
+	/* exit mapped, once B maps too: the exit path unlinks */
+	CHILD_CHECK(rep, ar_recv(o->adown[0], AR_CHILD_MS) == 'x', "no exit order");
 	return 0;
 }
 
@@ -393,11 +396,13 @@ TEST_F_TIMEOUT(ar, order_a_exits_first, AR_TEST_S)
 	ASSERT_EQ('f', ar_recv(o.up[0], AR_CHILD_MS)) {
 		AR_REAP_LOG(a, ra);
 	}
-	AR_REAP_OK(a, ra);	/* A exited with its mapping */
 	ASSERT_EQ(0, ar_send(o.down[1], 'f'));
 	ASSERT_EQ('m', ar_recv(o.up[0], AR_CHILD_MS)) {
 		AR_REAP_LOG(b, rb);
 	}
+	/* both map it: now A exits with its mapping */
+	ASSERT_EQ(0, ar_send(o.adown[1], 'x'));
+	AR_REAP_OK(a, ra);
 	ASSERT_EQ(0, ar_send(o.down[1], 'x'));
 	AR_REAP_OK(b, rb);
 }
@@ -579,13 +584,26 @@ static bool segv_at(volatile char *addr)
 }
 
 /* B writes a new tag in every page of the whole object. */
+/*
+ * B writes a new tag in every page of the whole object.  Granules the
+ * parent still maps are read without a fault; the others lost their
+ * table with the parent's last link (their pages stay in the object).
+ */
 static int rewrite_child(struct child_report *rep, void *arg)
 {
 	struct obj *o = arg;
 	char *p = child_map(rep, o);
-	long faults = ar_faults_reading(p, o->size);
+	size_t g;
 
-	CHILD_CHECK(rep, faults == 0, "%ld faults", faults);
+	for (g = 0; g < o->size / AR_GRANULE; g++) {
+		long faults;
+
+		if (!(o->linked & (1UL << g)))
+			continue;
+		faults = ar_faults_reading(p + g * AR_GRANULE, AR_GRANULE);
+		CHILD_CHECK(rep, faults == 0, "%ld faults in granule %zu, which A maps",
+			    faults, g);
+	}
 	ar_fill(p, o->size, o->seed + 1);
 	return 0;
 }
@@ -608,6 +626,7 @@ TEST_F_TIMEOUT(ar, aligned_partial_munmap, AR_TEST_S)
 	ASSERT_EQ(0, munmap(p + 3 * AR_GRANULE, 2 * AR_GRANULE));
 	EXPECT_TRUE(segv_at(p + AR_GRANULE + 5 * AR_PAGE));
 	EXPECT_TRUE(segv_at(p + 4 * AR_GRANULE));
+	o.linked = 1UL << 0 | 1UL << 2;
 	ret = run_in_child(rewrite_child, &o, rep, AR_CHILD_MS, &status);
 	ASSERT_CHILD_OK(ret, status, rep);
 	/* what stayed mapped is still shared: B's writes show, fault-free */
@@ -646,8 +665,9 @@ TEST_F_TIMEOUT(ar, map_fixed_over_whole_granules, AR_TEST_S)
 	*(volatile uint64_t *)q = 77;
 	ASSERT_EQ(8, pread(o.fd, &v, 8, 2 * AR_GRANULE));
 	EXPECT_EQ(ar_tag(o.seed, 2 * AR_PAGES_PER_GRANULE), v);
-	/* granules 1 and 3 are still the shared ones */
+	/* granules 1 and 3 are still the shared ones (and 0, through granule 3) */
 	o.parent_va = p;
+	o.linked = 1UL << 1 | 1UL << 3;
 	ret = run_in_child(rewrite_child, &o, rep, AR_CHILD_MS, &status);
 	ASSERT_CHILD_OK(ret, status, rep);
 	EXPECT_EQ(-1, ar_check_from(p + AR_GRANULE, AR_GRANULE, o.seed + 1,
@@ -657,6 +677,64 @@ TEST_F_TIMEOUT(ar, map_fixed_over_whole_granules, AR_TEST_S)
 	EXPECT_EQ(-1, ar_check_from(p, AR_GRANULE, o.seed + 1, 3 * AR_PAGES_PER_GRANULE));
 	EXPECT_EQ(77, *(volatile uint64_t *)q);
 	ASSERT_EQ(0, munmap(p, o.size));
+}
+
+/*
+ * A process that exits with its AR mapping split into several VMAs (by an
+ * aligned munmap, by MAP_FIXED over whole granules) must drop every link:
+ * the debugfs counts come back once it is reaped.
+ */
+static int split_exit_child(struct child_report *rep, void *arg)
+{
+	int mode = *(int *)arg;
+	int fd = ar_memfd(10 * MIB, 0);
+	char *p;
+
+	CHILD_CHECK(rep, fd >= 0, "memfd");
+	p = ar_mmap(NULL, 10 * MIB, fd, 0, 0);
+	CHILD_CHECK(rep, p != MAP_FAILED, "mmap");
+	ar_fill(p, 10 * MIB, 1);
+	switch (mode) {
+	case 0:	/* a hole in the middle */
+		CHILD_CHECK(rep, munmap(p + 2 * AR_GRANULE, AR_GRANULE) == 0, "munmap");
+		break;
+	case 1:	/* another offset over the head */
+		CHILD_CHECK(rep, ar_mmap(p, AR_GRANULE, fd, 4 * AR_GRANULE, MAP_FIXED) == p,
+			    "MAP_FIXED AR");
+		break;
+	case 2:	/* anonymous memory over a middle granule */
+		CHILD_CHECK(rep, mmap(p + AR_GRANULE, AR_GRANULE, AR_RW,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) ==
+			    p + AR_GRANULE, "MAP_FIXED anonymous");
+		break;
+	case 3:	/* the tail */
+		CHILD_CHECK(rep, munmap(p + 4 * AR_GRANULE, AR_GRANULE) == 0, "munmap");
+		break;
+	}
+	return 0;	/* exit with what is left mapped */
+}
+
+TEST_F_TIMEOUT(ar, exit_with_split_mapping, AR_TEST_S)
+{
+	static const char *const what[] = { "aligned hole", "MAP_FIXED AR over the head",
+					    "MAP_FIXED anonymous in the middle", "unmapped tail" };
+	struct child_report *rep = child_report_new();
+	long t0, l0, t1, l1;
+	int mode, ret, status;
+
+	ASSERT_NE(NULL, rep);
+	ASSERT_EQ(0, ar_counters_read(&t0, &l0));
+	for (mode = 0; mode < 4; mode++) {
+		ret = run_in_child(split_exit_child, &mode, rep, AR_CHILD_MS, &status);
+		ASSERT_CHILD_OK(ret, status, rep);
+		ASSERT_EQ(0, ar_counters_read(&t1, &l1));
+		EXPECT_EQ(t0, t1) TH_LOG("%s, then exit: %ld tables left (were %ld)",
+					 what[mode], t1, t0);
+		EXPECT_EQ(l0, l1) TH_LOG("%s, then exit: %ld links left (were %ld)",
+					 what[mode], l1, l0);
+		t0 = t1;
+		l0 = l1;
+	}
 }
 
 /* read()/write() on the fd and the mapping see the same bytes. */

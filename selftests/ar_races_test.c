@@ -106,6 +106,34 @@ static bool tag_ok(const char *p, size_t pg, size_t first)
 	return *(const volatile uint64_t *)(p + pg * AR_PAGE) == ar_tag(SEED, first + pg);
 }
 
+/*
+ * What a wrong value is: another page's tag of the object (a wrong table
+ * or entry), a mapper's own small object's (a table of another object),
+ * or neither.
+ */
+static const char *whose(uint64_t v, char *buf, size_t size)
+{
+	uint64_t seed;
+	size_t i;
+
+	for (i = 0; i < OBJ / AR_PAGE; i++)
+		if (v == ar_tag(SEED, i)) {
+			snprintf(buf, size, "the object's page %zu", i);
+			return buf;
+		}
+	for (seed = 0; seed < 8; seed++)
+		for (i = 0; i < 3 * AR_PAGES_PER_GRANULE; i++)
+			if (v == ar_tag(seed, i)) {
+				snprintf(buf, size, "page %zu of mapper %llu's own object",
+					 i, (unsigned long long)seed);
+				return buf;
+			}
+	snprintf(buf, size, "no tag we wrote");
+	return buf;
+}
+
+#define CHECK_TAG(w, p, pg, first) do {						uint64_t __v = *(const volatile uint64_t *)((p) + (pg) * AR_PAGE); 	char __b[80];																	if (__v != ar_tag(SEED, (first) + (pg)))					WFAIL(w, "object page %zu at %p reads %#llx, want %#llx: %s", 		      (size_t)((first) + (pg)), (void *)((p) + (pg) * AR_PAGE), 		      (unsigned long long)__v,						      (unsigned long long)ar_tag(SEED, (first) + (pg)),			      whose(__v, __b, sizeof(__b)));			} while (0)
+
 static void mapper(int w)
 {
 	uint64_t s = 0x9e3779b9 + w;
@@ -125,7 +153,7 @@ static void mapper(int w)
 		for (i = 0; i < 64; i++) {
 			size_t pg = rnd(&s) % (len / AR_PAGE);
 
-			WCHECK(w, tag_ok(p, pg, first), "page %zu", first + pg);
+			CHECK_TAG(w, p, pg, first);
 			*(volatile uint64_t *)(p + pg * AR_PAGE + 64 + 8 * w) = i;
 		}
 		if (n >= 3 && (rnd(&s) & 1)) {
@@ -252,7 +280,7 @@ static void refuser(int w)
 		}
 		/* and the mapping is as it was */
 		pg = rnd(&s) % AR_PAGES_PER_GRANULE;
-		WCHECK(w, tag_ok(q, pg, g * AR_PAGES_PER_GRANULE), "tag after refusals");
+		CHECK_TAG(w, q, pg, g * AR_PAGES_PER_GRANULE);
 		WCHECK(w, ar_faults_reading(q, AR_GRANULE) == 0, "faults after refusals");
 		sh->loops[w]++;
 	}

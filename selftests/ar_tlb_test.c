@@ -168,9 +168,11 @@ static int wait_for(volatile long *v, long want, int ms)
 /* A: maps the object, touches P, holds it until told to go. */
 static int holder(struct child_report *rep, void *arg)
 {
-	int *a = arg;	/* fd, ready write end, release read end */
+	int *a = arg;	/* fd, ready write end, release read end, its write end */
 	char *p = ar_mmap(NULL, AR_GRANULE, a[0], 0, 0);
 
+	/* EOF on release when the test dies: never outlive it */
+	close(a[3]);
 	CHILD_CHECK(rep, p != MAP_FAILED, "A's mmap");
 	*(volatile uint64_t *)(p + P_OFF) = MARK;
 	ar_send(a[1], 'h');
@@ -194,9 +196,9 @@ static void detect(struct __test_metadata *_metadata, enum unlink_how how,
 	struct child_report *rep = child_report_new();
 	long max_rounds = env_long("AR_TLB_ROUNDS", 10000);
 	int64_t start, end;
-	int cpu0 = 0, cpu1 = other_cpu(0), fd, pa[2], pr[2], a[3];
+	int cpu0 = 0, cpu1 = other_cpu(0), fd, pa[2], pr[2], a[4];
 	struct sigaction sa = { .sa_sigaction = on_segv, .sa_flags = SA_SIGINFO };
-	char *addr = NULL, *p;
+	char *p;
 	pthread_t t2;
 	pid_t apid = -1;
 	long r, completed = 0;
@@ -215,6 +217,7 @@ static void detect(struct __test_metadata *_metadata, enum unlink_how how,
 	a[0] = fd;
 	a[1] = pa[1];
 	a[2] = pr[0];
+	a[3] = pr[1];
 	apid = ar_spawn(holder, a, rep);
 	ASSERT_LT(0, apid);
 	ASSERT_EQ('h', ar_recv(pa[0], AR_CHILD_MS)) {
@@ -238,10 +241,10 @@ static void detect(struct __test_metadata *_metadata, enum unlink_how how,
 	for (r = 1; r <= max_rounds && kcore_now_ms() < end; r++) {
 		unsigned long spin = (r * 2654435761UL) % 2048;
 
-		p = ar_mmap(addr, AR_GRANULE, fd, 0, addr ? MAP_FIXED_NOREPLACE : 0);
+		/* wherever the kernel likes (usually the same place) */
+		p = ar_mmap(NULL, AR_GRANULE, fd, 0, 0);
 		ASSERT_NE(MAP_FAILED, p) TH_LOG("round %ld: mmap: %s", r,
 						strerrorname_np(errno));
-		addr = p;
 		ctl->p = (volatile uint64_t *)(p + P_OFF);
 		store(&ctl->armed, r);
 		ASSERT_EQ(0, wait_for(&ctl->warm, r, 10000))
