@@ -737,6 +737,115 @@ TEST_F_TIMEOUT(ar, exit_with_split_mapping, AR_TEST_S)
 	}
 }
 
+/*
+ * Every window of the object (every aligned offset and length), mapped
+ * where the kernel likes and at an address of ours, reads its own pages:
+ * a table linked for the wrong granule reads another page's tag.  Once
+ * while the test maps the whole object (the tables exist), once while
+ * nobody else does.
+ */
+static int windows_child(struct child_report *rep, void *arg)
+{
+	struct obj *o = arg;
+	size_t granules = o->size / AR_GRANULE, g0, n;
+	int how;
+
+	for (how = 0; how < 2; how++)
+		for (g0 = 0; g0 < granules; g0++)
+			for (n = 1; g0 + n <= granules; n++) {
+				size_t len = n * AR_GRANULE, first = g0 * AR_PAGES_PER_GRANULE;
+				char *p = how ? ar_mmap_elsewhere(len, o->fd, g0 * AR_GRANULE, NULL)
+					      : ar_mmap(NULL, len, o->fd, g0 * AR_GRANULE, 0);
+				long bad;
+
+				CHILD_CHECK(rep, p != MAP_FAILED, "window %zu+%zu", g0, n);
+				bad = ar_check_from(p, len, o->seed, first);
+				if (bad >= 0) {
+					uint64_t v = *(volatile uint64_t *)(p + bad * AR_PAGE);
+					long i, is = -1;
+
+					for (i = 0; i < (long)(o->size / AR_PAGE); i++)
+						if (v == ar_tag(o->seed, i))
+							is = i;
+					CHILD_FAIL(rep, "window at granule %zu, %zu granules, %s: "
+						   "object page %zu reads page %ld's tag (%#llx)",
+						   g0, n, how ? "MAP_FIXED" : "kernel's address",
+						   first + bad, is, (unsigned long long)v);
+				}
+				CHILD_CHECK(rep, munmap(p, len) == 0, "munmap");
+			}
+	return 0;
+}
+
+TEST_F_TIMEOUT(ar, every_window_reads_its_pages, AR_TEST_S)
+{
+	struct child_report *rep = child_report_new();
+	struct obj o;
+	int ret, status;
+	char *p;
+
+	ASSERT_NE(NULL, rep);
+	ASSERT_EQ(0, obj_init(&o, 16 * MIB, 30));
+	p = ar_mmap(NULL, o.size, o.fd, 0, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ar_fill(p, o.size, o.seed);
+	o.parent_va = p;
+	ret = run_in_child(windows_child, &o, rep, AR_CHILD_MS * 3, &status);
+	ASSERT_CHILD_OK(ret, status, rep);
+	ASSERT_EQ(0, munmap(p, o.size));
+	/* nobody maps it: every window makes (and frees) its own tables */
+	ret = run_in_child(windows_child, &o, rep, AR_CHILD_MS * 3, &status);
+	ASSERT_CHILD_OK(ret, status, rep);
+}
+
+/*
+ * The first run's leak, as it happened: a process with a split mapping
+ * forks a child that maps the whole object and exits, then exits itself
+ * still mapping two single-granule VMAs.
+ */
+static int fork_split_exit_child(struct child_report *rep, void *arg)
+{
+	int fd = ar_memfd(10 * MIB, 0), st;
+	char *p;
+	pid_t pid;
+
+	(void)arg;
+	CHILD_CHECK(rep, fd >= 0, "memfd");
+	p = ar_mmap(NULL, 10 * MIB, fd, 0, 0);
+	CHILD_CHECK(rep, p != MAP_FAILED, "mmap");
+	ar_fill(p, 10 * MIB, 1);
+	CHILD_CHECK(rep, munmap(p + AR_GRANULE, AR_GRANULE) == 0, "munmap 1");
+	CHILD_CHECK(rep, munmap(p + 3 * AR_GRANULE, 2 * AR_GRANULE) == 0, "munmap 3-4");
+	fflush(stdout);
+	pid = fork();
+	CHILD_CHECK(rep, pid >= 0, "fork");
+	if (pid == 0) {
+		char *q = ar_mmap_elsewhere(10 * MIB, fd, 0, p);
+
+		if (q == MAP_FAILED)
+			_exit(2);
+		ar_faults_reading(q, 10 * MIB);
+		_exit(1);	/* as the failing child did */
+	}
+	CHILD_CHECK(rep, waitpid_timeout(pid, &st, AR_CHILD_MS) == 0, "child");
+	return 0;	/* exit with granules 0 and 2 mapped */
+}
+
+TEST_F_TIMEOUT(ar, exit_after_fork_of_split_mapping, AR_TEST_S)
+{
+	struct child_report *rep = child_report_new();
+	long t0, l0, t1, l1;
+	int ret, status;
+
+	ASSERT_NE(NULL, rep);
+	ASSERT_EQ(0, ar_counters_read(&t0, &l0));
+	ret = run_in_child(fork_split_exit_child, NULL, rep, AR_CHILD_MS, &status);
+	ASSERT_CHILD_OK(ret, status, rep);
+	ASSERT_EQ(0, ar_counters_read(&t1, &l1));
+	EXPECT_EQ(t0, t1) TH_LOG("%ld tables left (were %ld)", t1, t0);
+	EXPECT_EQ(l0, l1) TH_LOG("%ld links left (were %ld)", l1, l0);
+}
+
 /* read()/write() on the fd and the mapping see the same bytes. */
 TEST_F_TIMEOUT(ar, file_io_coherent, AR_TEST_S)
 {

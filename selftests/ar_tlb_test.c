@@ -75,6 +75,8 @@ struct ctl {
 static struct ctl *ctl;
 static sigjmp_buf t2_env;
 static volatile sig_atomic_t t2_probing;
+static __thread sigjmp_buf probe_env;
+static __thread volatile sig_atomic_t probing;
 
 static void on_segv(int sig, siginfo_t *si, void *uc)
 {
@@ -84,8 +86,23 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 		t2_probing = 0;
 		siglongjmp(t2_env, 1);
 	}
+	if (probing) {
+		probing = 0;
+		siglongjmp(probe_env, 1);
+	}
 	/* not ours to catch: die of it */
 	signal(sig, SIG_DFL);
+}
+
+/* Read *p in this thread: true with *v, or false if it faulted. */
+static bool probe_read(volatile uint64_t *p, uint64_t *v)
+{
+	if (sigsetjmp(probe_env, 1))
+		return false;
+	probing = 1;
+	*v = *p;
+	probing = 0;
+	return true;
 }
 
 static long load(volatile long *v)
@@ -184,6 +201,10 @@ struct result {
 	long rounds, stale, faulted, faulted_early, anon_zero, first_stale_round;
 	uint64_t stale_value;
 	double seconds;
+	/* after the first stale read: what T1, on the unmapping CPU, reads */
+	bool t1_probed, t1_read_ok;
+	uint64_t t1_value;
+	char knob[8];
 };
 
 /*
@@ -204,8 +225,13 @@ static void detect(struct __test_metadata *_metadata, enum unlink_how how,
 	long r, completed = 0;
 
 	ASSERT_NE(NULL, rep);
+	memset(res, 0, sizeof(*res));
 	if (cpu1 < 0)
 		SKIP(return, "one CPU: the detector needs two");
+	if (read_proc_file(KNOB, res->knob, sizeof(res->knob)) > 0)
+		res->knob[strcspn(res->knob, "\n")] = '\0';
+	else
+		strcpy(res->knob, "absent");
 	ctl = mmap(NULL, sizeof(*ctl), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ctl);
@@ -263,6 +289,15 @@ static void detect(struct __test_metadata *_metadata, enum unlink_how how,
 		store(&ctl->flag, r);
 		ASSERT_EQ(0, wait_for(&ctl->done, r, 10000))
 			TH_LOG("round %ld: T2 never finished", r);
+		if (ctl->stale && !res->t1_probed) {
+			/*
+			 * Tell a missed remote flush (T1 faults here, on the
+			 * CPU that unmapped) from a table left linked in our
+			 * page tables (T1 reads it too).
+			 */
+			res->t1_probed = true;
+			res->t1_read_ok = probe_read(ctl->p, &res->t1_value);
+		}
 		if (how == MAP_FIXED_ANON)
 			ASSERT_EQ(0, munmap(p, AR_GRANULE));
 		completed = r;
@@ -284,12 +319,17 @@ static void detect(struct __test_metadata *_metadata, enum unlink_how how,
 		AR_REAP_OK(apid, rep);
 	}
 	close(fd);
-	TH_LOG("%ld rounds in %.1f s (T1 on CPU %d, T2 on CPU %d, %s): "
+	TH_LOG("%ld rounds in %.1f s (T1 on CPU %d, T2 on CPU %d, %s, skip_unlink_flush %s): "
 	       "%ld stale reads, %ld faults after the flag (%ld already before it)%s",
 	       res->rounds, res->seconds, cpu0, cpu1,
 	       holder_alive ? "A holds the table" : "B is the last holder",
-	       res->stale, res->faulted, res->faulted_early,
+	       res->knob, res->stale, res->faulted, res->faulted_early,
 	       how == MAP_FIXED_ANON ? ", MAP_FIXED anonymous replacement" : "");
+	if (res->t1_probed)
+		TH_LOG("after the first stale read, T1 (the unmapping CPU) %s%#llx",
+		       res->t1_read_ok ? "reads it too (still linked in our page tables?): " :
+		       "faults (a remote flush was missed) ",
+		       (unsigned long long)res->t1_value);
 }
 
 TEST_F_TIMEOUT(tlb, unmap_while_another_holds, 120)
