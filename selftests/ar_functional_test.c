@@ -56,6 +56,23 @@ static int obj_init(struct obj *o, size_t size, uint64_t seed)
 	return 0;
 }
 
+/* Does touching @addr kill a child with SIGSEGV? */
+static bool segv_at(volatile char *addr)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		(void)*addr;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid_timeout(pid, &st, AR_CHILD_MS))
+		return false;
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
+}
+
 /* Map at another address than the parent, check it is aligned and ours. */
 static char *child_map(struct child_report *rep, struct obj *o)
 {
@@ -566,22 +583,6 @@ TEST_F_TIMEOUT(ar, fork_parent_exits_first, AR_TEST_S)
 	run_fork_order(_metadata, 2);
 }
 
-/* Does touching @addr kill a child with SIGSEGV? */
-static bool segv_at(volatile char *addr)
-{
-	pid_t pid;
-	int st;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid == 0) {
-		(void)*addr;
-		_exit(0);
-	}
-	if (pid < 0 || waitpid_timeout(pid, &st, AR_CHILD_MS))
-		return false;
-	return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV;
-}
 
 /* B writes a new tag in every page of the whole object. */
 /*
@@ -678,6 +679,7 @@ TEST_F_TIMEOUT(ar, map_fixed_over_whole_granules, AR_TEST_S)
 	EXPECT_EQ(77, *(volatile uint64_t *)q);
 	ASSERT_EQ(0, munmap(p, o.size));
 }
+
 
 /*
  * A process that exits with its AR mapping split into several VMAs (by an
@@ -816,6 +818,9 @@ static int fork_split_exit_child(struct child_report *rep, void *arg)
 	ar_fill(p, 10 * MIB, 1);
 	CHILD_CHECK(rep, munmap(p + AR_GRANULE, AR_GRANULE) == 0, "munmap 1");
 	CHILD_CHECK(rep, munmap(p + 3 * AR_GRANULE, 2 * AR_GRANULE) == 0, "munmap 3-4");
+	/* children killed by SIGSEGV (core dumps walk the mapping) */
+	CHILD_CHECK(rep, segv_at(p + AR_GRANULE + 5 * AR_PAGE), "no SIGSEGV in the hole");
+	CHILD_CHECK(rep, segv_at(p + 4 * AR_GRANULE), "no SIGSEGV past the end");
 	fflush(stdout);
 	pid = fork();
 	CHILD_CHECK(rep, pid >= 0, "fork");

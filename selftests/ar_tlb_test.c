@@ -325,11 +325,15 @@ static void detect(struct __test_metadata *_metadata, enum unlink_how how,
 	       holder_alive ? "A holds the table" : "B is the last holder",
 	       res->knob, res->stale, res->faulted, res->faulted_early,
 	       how == MAP_FIXED_ANON ? ", MAP_FIXED anonymous replacement" : "");
-	if (res->t1_probed)
-		TH_LOG("after the first stale read, T1 (the unmapping CPU) %s%#llx",
-		       res->t1_read_ok ? "reads it too (still linked in our page tables?): " :
-		       "faults (a remote flush was missed) ",
-		       (unsigned long long)res->t1_value);
+	if (res->t1_probed && how == UNMAP)
+		TH_LOG("after the first stale read, T1 on the unmapping CPU %s",
+		       res->t1_read_ok ? "reads P too: the table is still linked in our page tables" :
+		       "faults: the unlink flushed its own CPU but missed the other");
+	if (res->t1_probed && how == MAP_FIXED_ANON)
+		TH_LOG("after the first stale read, T1 on the unmapping CPU reads %#llx (%s)",
+		       (unsigned long long)res->t1_value,
+		       res->t1_value == MARK ? "the AR page: still linked under the new mapping" :
+		       "the new mapping: the unlink missed the other CPU's flush");
 }
 
 TEST_F_TIMEOUT(tlb, unmap_while_another_holds, 120)
