@@ -851,6 +851,84 @@ TEST_F_TIMEOUT(ar, exit_after_fork_of_split_mapping, AR_TEST_S)
 	EXPECT_EQ(l0, l1) TH_LOG("%ld links left (were %ld)", l1, l0);
 }
 
+/*
+ * One process, one object the parent holds, windows mapped and unmapped
+ * in the order the race test's mappers use (anywhere or MAP_FIXED, some
+ * unmapped as an aligned hole plus the two sides): every page read must
+ * be its own.  The last few steps are in the failure message.
+ */
+static uint64_t xs(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static int sequence_child(struct child_report *rep, void *arg)
+{
+	struct obj *o = arg;
+	size_t granules = o->size / AR_GRANULE;
+	uint64_t s = 0x9e3779b9 + 1;
+	char log[4][96] = { "", "", "", "" };
+	int it;
+
+	for (it = 0; it < 200; it++) {
+		size_t g0 = xs(&s) % granules, n = 1 + xs(&s) % (granules - g0);
+		size_t len = n * AR_GRANULE, first = g0 * AR_PAGES_PER_GRANULE;
+		bool fixed = !(xs(&s) & 1), hole;
+		char *p = fixed ? ar_mmap_elsewhere(len, o->fd, g0 * AR_GRANULE, NULL)
+				: ar_mmap(NULL, len, o->fd, g0 * AR_GRANULE, 0);
+		long bad;
+
+		CHILD_CHECK(rep, p != MAP_FAILED, "mmap");
+		bad = ar_check_from(p, len, o->seed, first);
+		if (bad >= 0) {
+			uint64_t v = *(volatile uint64_t *)(p + bad * AR_PAGE);
+			long i, is = -1;
+
+			for (i = 0; i < (long)(o->size / AR_PAGE); i++)
+				if (v == ar_tag(o->seed, i))
+					is = i;
+			CHILD_FAIL(rep, "step %d: window %zu+%zu at %p (%s): object page %zu "
+				   "reads page %ld; before: [%s] [%s] [%s] [%s]", it, g0, n, p,
+				   fixed ? "MAP_FIXED" : "anywhere", first + bad, is,
+				   log[(it + 0) % 4], log[(it + 1) % 4], log[(it + 2) % 4],
+				   log[(it + 3) % 4]);
+		}
+		hole = n >= 3 && (xs(&s) & 1);
+		snprintf(log[it % 4], sizeof(log[0]), "%d: %zu+%zu at %p %s%s", it, g0, n, p,
+			 fixed ? "fixed" : "any", hole ? " hole" : "");
+		if (hole) {
+			CHILD_CHECK(rep, munmap(p + AR_GRANULE, AR_GRANULE) == 0, "hole");
+			CHILD_CHECK(rep, munmap(p, AR_GRANULE) == 0, "head");
+			CHILD_CHECK(rep, munmap(p + 2 * AR_GRANULE, len - 2 * AR_GRANULE) == 0,
+				    "rest");
+		} else {
+			CHILD_CHECK(rep, munmap(p, len) == 0, "munmap");
+		}
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(ar, map_unmap_sequence_reads_own_pages, AR_TEST_S)
+{
+	struct child_report *rep = child_report_new();
+	struct obj o;
+	int ret, status;
+	char *p;
+
+	ASSERT_NE(NULL, rep);
+	ASSERT_EQ(0, obj_init(&o, 32 * MIB, 0x5eed));
+	p = ar_mmap(NULL, o.size, o.fd, 0, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ar_fill(p, o.size, o.seed);
+	/* one CPU: no TLB of another CPU can be involved */
+	pin_self(0);
+	ret = run_in_child(sequence_child, &o, rep, AR_CHILD_MS * 3, &status);
+	ASSERT_CHILD_OK(ret, status, rep);
+}
+
 /* read()/write() on the fd and the mapping see the same bytes. */
 TEST_F_TIMEOUT(ar, file_io_coherent, AR_TEST_S)
 {

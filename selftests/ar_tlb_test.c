@@ -373,6 +373,64 @@ TEST_F_TIMEOUT(tlb, map_fixed_over_while_another_holds, 120)
 		TH_LOG("the anonymous replacement did not read as zeroes");
 }
 
+/*
+ * The same detector on one CPU, no thread and no other system call: read
+ * page 1 of granule 2 through a one-granule mapping (the CPU caches the
+ * translation), munmap it, map granule 5 at the same address, read page
+ * 1 again.  Granule 2's value is the old translation, still in this
+ * CPU's TLB: the unlink did not flush even locally.  With another
+ * process's mapping keeping the tables (the unlink path) and without
+ * (the last holder's zap).
+ */
+static void remap_same_address(struct __test_metadata *_metadata, bool holder)
+{
+	int fd = ar_memfd(8 * AR_GRANULE, 0), i, stale = 0;
+	char *h, *p, *q;
+
+	ASSERT_LE(0, fd);
+	pin_self(0);
+	h = ar_mmap(NULL, 8 * AR_GRANULE, fd, 0, 0);
+	ASSERT_NE(MAP_FAILED, h);
+	ar_fill(h, 8 * AR_GRANULE, 3);
+	if (!holder)
+		ASSERT_EQ(0, munmap(h, 8 * AR_GRANULE));	/* the pages stay */
+	for (i = 0; i < 100; i++) {
+		uint64_t v;
+
+		p = ar_mmap(NULL, AR_GRANULE, fd, 2 * AR_GRANULE, 0);
+		ASSERT_NE(MAP_FAILED, p);
+		ASSERT_EQ(ar_tag(3, 2 * AR_PAGES_PER_GRANULE + 1),
+			  *(volatile uint64_t *)(p + AR_PAGE));
+		ASSERT_EQ(0, munmap(p, AR_GRANULE));
+		q = ar_mmap(p, AR_GRANULE, fd, 5 * AR_GRANULE, MAP_FIXED);
+		ASSERT_EQ(p, q);
+		v = *(volatile uint64_t *)(q + AR_PAGE);
+		if (v != ar_tag(3, 5 * AR_PAGES_PER_GRANULE + 1)) {
+			stale++;
+			EXPECT_EQ(ar_tag(3, 5 * AR_PAGES_PER_GRANULE + 1), v)
+				TH_LOG("round %d: granule 5 mapped where granule 2 was reads %s",
+				       i, v == ar_tag(3, 2 * AR_PAGES_PER_GRANULE + 1) ?
+				       "granule 2's page: the unlink left the TLB entry" :
+				       "neither page");
+			break;
+		}
+		ASSERT_EQ(0, munmap(q, AR_GRANULE));
+	}
+	TH_LOG("%s: %d of %d rounds read a stale translation",
+	       holder ? "another mapping holds the tables" : "last holder", stale, i);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(tlb, remap_same_address_while_another_holds, 120)
+{
+	remap_same_address(_metadata, true);
+}
+
+TEST_F_TIMEOUT(tlb, remap_same_address_as_last_holder, 120)
+{
+	remap_same_address(_metadata, false);
+}
+
 /* The negative control: with the flush skipped, the detector must fire. */
 TEST_F_TIMEOUT(tlb, negative_control_skip_unlink_flush, 120)
 {
