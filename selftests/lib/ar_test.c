@@ -247,7 +247,7 @@ int ar_smaps_read(pid_t pid, const void *addr, struct ar_smaps *s)
 			s->vmflags[strcspn(s->vmflags, "\n")] = '\0';
 			for (t = strtok_r(line + 8, " \n", &save); t;
 			     t = strtok_r(NULL, " \n", &save))
-				if (!strcmp(t, "ar"))
+				if (!strcmp(t, "as"))
 					s->ar_flag = true;
 			continue;
 		}

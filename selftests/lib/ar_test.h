@@ -119,7 +119,7 @@ long ar_status_kb(pid_t pid, const char *key);
 
 /*
  * The smaps entry of the VMA that contains @addr in /proc/PID/smaps (0:
- * self): its fields in kB and whether VmFlags holds the "ar" mnemonic.
+ * self): its fields in kB and whether VmFlags holds the "as" mnemonic.
  */
 struct ar_smaps {
 	long rss, pss, shared_clean, shared_dirty, private_clean,
