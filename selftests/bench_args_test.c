@@ -40,6 +40,7 @@ static const struct bench_metric memclone_metrics[] = {
 static const struct bench_metric mempass_metrics[] = {
 	{ "seconds", true },
 	{ "minflt_per_page", false },
+	{ "minflt_per_page_worst", false },
 	{ NULL },
 };
 
@@ -272,6 +273,11 @@ FIXTURE_VARIANT_ADD(bench, memclone_processes) {
 	.metrics = memclone_metrics,
 };
 
+FIXTURE_VARIANT_ADD(bench, memclone_threads_shm) {
+	.name = "memclone", .mode = "threads-shm", .takes_mb = true,
+	.metrics = memclone_metrics,
+};
+
 FIXTURE_VARIANT_ADD(bench, mempass_threads) {
 	.name = "mempass", .mode = "threads", .takes_mb = true,
 	.metrics = mempass_metrics,
@@ -282,6 +288,11 @@ FIXTURE_VARIANT_ADD(bench, mempass_processes) {
 	.metrics = mempass_metrics,
 };
 
+FIXTURE_VARIANT_ADD(bench, mempass_threads_shm) {
+	.name = "mempass", .mode = "threads-shm", .takes_mb = true,
+	.metrics = mempass_metrics,
+};
+
 FIXTURE_VARIANT_ADD(bench, pfchurn_threads) {
 	.name = "pfchurn", .mode = "threads", .takes_mb = true,
 	.metrics = pfchurn_metrics,
@@ -289,6 +300,11 @@ FIXTURE_VARIANT_ADD(bench, pfchurn_threads) {
 
 FIXTURE_VARIANT_ADD(bench, pfchurn_processes) {
 	.name = "pfchurn", .mode = "processes", .takes_mb = true,
+	.metrics = pfchurn_metrics,
+};
+
+FIXTURE_VARIANT_ADD(bench, pfchurn_threads_shm) {
+	.name = "pfchurn", .mode = "threads-shm", .takes_mb = true,
 	.metrics = pfchurn_metrics,
 };
 
