@@ -65,4 +65,4 @@ for c in $commits; do
 		fi
 	done
 done
-step "all $total patches build; W=1 clean on the files they touch"
+step "patches $from-$total build; W=1 clean on the files they touch"
