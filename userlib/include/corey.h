@@ -99,7 +99,9 @@ int corey_shares_supported(void);
  * ENOSYS and EINVAL (what a direct prctl(PR_COREY, ...) answers there) give
  * "this kernel has no descriptor shares (CONFIG_COREY_SHARES); apply the
  * Corey series"; while /dev/corey_kcore is missing, ENODEV gives "no kernel
- * cores: /dev/corey_kcore is missing; load the corey_kcore module ...".
+ * cores: /dev/corey_kcore is missing; load the corey_kcore module ...";
+ * on a kernel without address ranges, EOPNOTSUPP gives "this kernel has
+ * no address ranges (CONFIG_COREY_ADDR_RANGE); apply the Corey series".
  * Other errors give strerror(err).  Do not modify the string.
  */
 const char *corey_strerror(int err);
