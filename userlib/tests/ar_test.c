@@ -36,10 +36,7 @@
 #include <corey.h>
 
 #include "expect.h"
-
-#define KSFT_SKIP 4
-/* Long enough for a loaded VM, short enough that a hang fails the case. */
-#define CASE_TIMEOUT_S 60
+#include "cases.h"
 #define G COREY_ADDR_RANGE_GRANULE
 
 #ifndef SYS_pidfd_open
@@ -49,9 +46,6 @@
 static const char missing_message[] =
 	"this kernel has no address ranges (CONFIG_COREY_ADDR_RANGE); "
 	"apply the Corey series";
-
-/* Running every case (run_all()): it reports skips itself. */
-static bool quiet_skip;
 
 static long page_size;
 
@@ -914,10 +908,7 @@ static void ar_threads(void)
 	close(ar_fd);
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} cases[] = {
+static const struct test_case cases[] = {
 	{ "cfork_exit", cfork_exit },
 	{ "cfork_cpu", cfork_cpu },
 	{ "cfork_einval", cfork_einval },
@@ -938,80 +929,20 @@ static const struct {
 	{ "ar_threads", ar_threads },
 };
 
-#define N_CASES (sizeof(cases) / sizeof(*cases))
-
-static int run_case(size_t i)
+static bool supported(void)
 {
-	page_size = sysconf(_SC_PAGESIZE);
-	alarm(CASE_TIMEOUT_S);
-	cases[i].run();
-	return failed ? 1 : 0;
-}
-
-/* Every case in its own process, as TAP. */
-static int run_all(void)
-{
-	int status, nfailed = 0;
-	size_t i;
-	pid_t pid;
-
-	quiet_skip = true;
-	printf("TAP version 13\n");
-	for (i = 0; i < N_CASES; i++) {
-		fflush(stdout);
-		pid = fork();
-		if (pid < 0) {
-			perror("fork");
-			return 1;
-		}
-		if (pid == 0)
-			exit(run_case(i));
-		if (waitpid(pid, &status, 0) != pid)
-			status = -1;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-			printf("ok %zu %s\n", i + 1, cases[i].name);
-		} else if (WIFEXITED(status) &&
-			   WEXITSTATUS(status) == KSFT_SKIP) {
-			printf("ok %zu %s # SKIP no address ranges "
-			       "(CONFIG_COREY_ADDR_RANGE)\n", i + 1,
-			       cases[i].name);
-		} else {
-			nfailed++;
-			printf("not ok %zu %s", i + 1, cases[i].name);
-			if (WIFSIGNALED(status))
-				printf(" # killed by signal %d",
-				       WTERMSIG(status));
-			printf("\n");
-		}
-	}
-	printf("1..%zu\n", N_CASES);
-	return nfailed ? 1 : 0;
+	return corey_ar_supported() == 1;
 }
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	const struct test_suite suite = {
+		.cases = cases,
+		.nr_cases = sizeof(cases) / sizeof(*cases),
+		.skip_why = "no address ranges (CONFIG_COREY_ADDR_RANGE)",
+		.supported = supported,
+	};
 
-	if (argc == 1)
-		return run_all();
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s [--list | --supported | CASE]\n",
-			argv[0]);
-		return 2;
-	}
-	if (strcmp(argv[1], "--supported") == 0)
-		return corey_ar_supported() == 1 ? 0 : 1;
-	for (i = 0; i < N_CASES; i++) {
-		if (strcmp(argv[1], "--list") == 0)
-			puts(cases[i].name);
-		else if (strcmp(argv[1], cases[i].name) == 0)
-			break;
-	}
-	if (strcmp(argv[1], "--list") == 0)
-		return 0;
-	if (i == N_CASES) {
-		fprintf(stderr, "%s: no case '%s' (--list)\n", argv[0], argv[1]);
-		return 2;
-	}
-	return run_case(i);
+	page_size = sysconf(_SC_PAGESIZE);
+	return run_suite(&suite, argc, argv);
 }

@@ -34,18 +34,12 @@
 #include <corey.h>
 
 #include "expect.h"
-
-#define KSFT_SKIP 4
-/* Long enough for a loaded VM, short enough that a hang fails the case. */
-#define CASE_TIMEOUT_S 60
+#include "cases.h"
 
 static const char missing_message[] =
 	"no kernel cores: /dev/corey_kcore is missing; load the corey_kcore "
 	"module (insmod corey_kcore.ko) on a kernel with "
 	"CONFIG_COREY_USER_WORKER";
-
-/* Running every case (run_all()): it reports skips itself. */
-static bool quiet_skip;
 
 /* The case cannot run here: say why on stdout and exit with skip. */
 static void need_device(void)
@@ -826,10 +820,7 @@ out:
 	EXPECT(corey_kcore_close(kc) == 0);
 }
 
-static const struct {
-	const char *name;
-	void (*run)(void);
-} cases[] = {
+static const struct test_case cases[] = {
 	{ "missing", missing },
 	{ "bad_args", bad_args },
 	{ "open_errors", open_errors },
@@ -845,78 +836,19 @@ static const struct {
 	{ "fork", forked },
 };
 
-#define N_CASES (sizeof(cases) / sizeof(*cases))
-
-static int run_case(size_t i)
+static bool supported(void)
 {
-	alarm(CASE_TIMEOUT_S);
-	cases[i].run();
-	return failed ? 1 : 0;
-}
-
-/* Every case in its own process, as TAP. */
-static int run_all(void)
-{
-	int status, nfailed = 0;
-	size_t i;
-	pid_t pid;
-
-	quiet_skip = true;
-	printf("TAP version 13\n");
-	for (i = 0; i < N_CASES; i++) {
-		fflush(stdout);
-		pid = fork();
-		if (pid < 0) {
-			perror("fork");
-			return 1;
-		}
-		if (pid == 0)
-			exit(run_case(i));
-		if (waitpid(pid, &status, 0) != pid)
-			status = -1;
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-			printf("ok %zu %s\n", i + 1, cases[i].name);
-		} else if (WIFEXITED(status) &&
-			   WEXITSTATUS(status) == KSFT_SKIP) {
-			printf("ok %zu %s # SKIP no %s\n", i + 1,
-			       cases[i].name, COREY_KCORE_DEVICE);
-		} else {
-			nfailed++;
-			printf("not ok %zu %s", i + 1, cases[i].name);
-			if (WIFSIGNALED(status))
-				printf(" # killed by signal %d",
-				       WTERMSIG(status));
-			printf("\n");
-		}
-	}
-	printf("1..%zu\n", N_CASES);
-	return nfailed ? 1 : 0;
+	return corey_kcore_supported() == 1;
 }
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	const struct test_suite suite = {
+		.cases = cases,
+		.nr_cases = sizeof(cases) / sizeof(*cases),
+		.skip_why = "no " COREY_KCORE_DEVICE,
+		.supported = supported,
+	};
 
-	if (argc == 1)
-		return run_all();
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s [--list | --supported | CASE]\n",
-			argv[0]);
-		return 2;
-	}
-	if (strcmp(argv[1], "--supported") == 0)
-		return corey_kcore_supported() ? 0 : 1;
-	for (i = 0; i < N_CASES; i++) {
-		if (strcmp(argv[1], "--list") == 0)
-			puts(cases[i].name);
-		else if (strcmp(argv[1], cases[i].name) == 0)
-			break;
-	}
-	if (strcmp(argv[1], "--list") == 0)
-		return 0;
-	if (i == N_CASES) {
-		fprintf(stderr, "%s: no case '%s' (--list)\n", argv[0], argv[1]);
-		return 2;
-	}
-	return run_case(i);
+	return run_suite(&suite, argc, argv);
 }
