@@ -764,11 +764,8 @@ static int windows_child(struct child_report *rep, void *arg)
 				bad = ar_check_from(p, len, o->seed, first);
 				if (bad >= 0) {
 					uint64_t v = *(volatile uint64_t *)(p + bad * AR_PAGE);
-					long i, is = -1;
+					long is = ar_tag_page(o->seed, o->size / AR_PAGE, v);
 
-					for (i = 0; i < (long)(o->size / AR_PAGE); i++)
-						if (v == ar_tag(o->seed, i))
-							is = i;
 					CHILD_FAIL(rep, "window at granule %zu, %zu granules, %s: "
 						   "object page %zu reads page %ld's tag (%#llx)",
 						   g0, n, how ? "MAP_FIXED" : "kernel's address",
@@ -885,11 +882,8 @@ static int sequence_child(struct child_report *rep, void *arg)
 		bad = ar_check_from(p, len, o->seed, first);
 		if (bad >= 0) {
 			uint64_t v = *(volatile uint64_t *)(p + bad * AR_PAGE);
-			long i, is = -1;
+			long is = ar_tag_page(o->seed, o->size / AR_PAGE, v);
 
-			for (i = 0; i < (long)(o->size / AR_PAGE); i++)
-				if (v == ar_tag(o->seed, i))
-					is = i;
 			CHILD_FAIL(rep, "step %d: window %zu+%zu at %p (%s): object page %zu "
 				   "reads page %ld; before: [%s] [%s] [%s] [%s]", it, g0, n, p,
 				   fixed ? "MAP_FIXED" : "anywhere", first + bad, is,

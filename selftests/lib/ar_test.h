@@ -91,6 +91,16 @@ static inline uint64_t ar_tag(uint64_t seed, size_t page)
 void ar_fill_from(void *p, size_t len, uint64_t seed, size_t first);
 /* Index (from p) of the first page that lacks its tag, or -1. */
 long ar_check_from(const void *p, size_t len, uint64_t seed, size_t first);
+/* The object page, below @pages, whose tag @v is, or -1: whose page was read. */
+static inline long ar_tag_page(uint64_t seed, size_t pages, uint64_t v)
+{
+	size_t i;
+
+	for (i = 0; i < pages; i++)
+		if (v == ar_tag(seed, i))
+			return (long)i;
+	return -1;
+}
 static inline void ar_fill(void *p, size_t len, uint64_t seed)
 {
 	ar_fill_from(p, len, seed, 0);
