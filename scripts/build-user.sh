@@ -12,7 +12,7 @@ require_tree
 
 src=$("$COREY_TOP/scripts/kernel-tree.sh")
 out=$(work_dir)/user
-mkdir -p "$out/bench" "$out/selftests" "$out/userlib"
+mkdir -p "$out/bench" "$out/selftests" "$out/userlib" "$out/qemu-plugin"
 step "build libcorey, benchmarks and selftests"
 # libcorey first: the kernel-core benchmarks and selftests link libcorey.a.
 run_logged "$out/userlib.log" "userlib build" \
@@ -23,4 +23,7 @@ run_logged "$out/bench.log" "bench build" \
 run_logged "$out/selftests.log" "selftests build" \
 	make -C "$COREY_TOP/selftests" O="$out/selftests" -j"$(host_cpus)" \
 	KSELFTEST_DIR="$src/tools/testing/selftests" COREY_USERLIB_O="$out/userlib"
+# The one host-side piece: the QEMU plugin `make insns` loads.
+run_logged "$out/qemu-plugin.log" "QEMU plugin build" \
+	make -C "$COREY_TOP/bench/qemu-plugin" O="$out/qemu-plugin"
 printf '%s\n' "$out"

@@ -10,6 +10,11 @@
 #   --append ARGS  extra kernel command line
 #   --out DIR      where console.log and guest.out go (default: a new
 #                  directory under the cache's runs/, printed at boot)
+#   --insncount    count guest instructions with the insncount QEMU plugin
+#                  (bench/qemu-plugin), into insncount.log beside
+#                  console.log; needs --smp 1
+#   --insncount-profile MIN  the same, and after each marker the blocks that
+#                  retired at least MIN instructions since the previous one
 #   --put FILE[:PATH]  copy a host file into the guest at PATH (default
 #                  /tmp/<name>), e.g. a test program being developed;
 #                  repeatable
@@ -27,6 +32,8 @@ timeout=600
 append=
 out=
 puts=()
+insncount=0
+profile=
 while (($#)); do
 	case "$1" in
 	--flavour) flavour=${2:?}; shift 2 ;;
@@ -36,6 +43,8 @@ while (($#)); do
 	--append) append=${2?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
 	--put) puts+=("${2:?}"); shift 2 ;;
+	--insncount) insncount=1; shift ;;
+	--insncount-profile) insncount=1; profile=${2:?}; shift 2 ;;
 	--) shift; break ;;
 	*) die "unknown option '$1' (see the header of $0)" ;;
 	esac
@@ -54,6 +63,8 @@ if ((smp > $(nproc))) && [ "${COREY_ALLOW_OVERCOMMIT:-0}" != 1 ]; then
 	die "$smp CPUs requested but the host has $(nproc) (COREY_ALLOW_OVERCOMMIT=1 to allow)"
 fi
 mem=${mem:-$((1024 + 256 * smp))}
+((!insncount || smp == 1)) ||
+	die "--insncount counts for the whole VM: it needs --smp 1, not $smp"
 
 kdir=$(build_dir "$flavour")
 bzimage=$kdir/arch/x86/boot/bzImage
@@ -71,7 +82,7 @@ if [ -z "$out" ]; then
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/console.log" "$out/guest.out" "$out/qemu.log"
+rm -f "$out/console.log" "$out/guest.out" "$out/qemu.log" "$out/insncount.log"
 
 # The command travels as a second cpio archive appended to the base one
 # (the kernel unpacks concatenated archives in order).
@@ -120,8 +131,20 @@ fi
 cmdline="console=ttyS0,115200 panic=-1 corey.smp=$smp hung_task_timeout_secs=300"
 cmdline+=" rcupdate.rcu_cpu_stall_timeout=120 watchdog_thresh=60 $append"
 
+plugin=()
+if ((insncount)); then
+	so=$(work_dir)/user/qemu-plugin/insncount.so
+	[ -r "$so" ] || die "$so is missing (scripts/build-user.sh builds it)"
+	[ -z "$profile" ] || [[ $profile =~ ^[1-9][0-9]*$ ]] ||
+		die "--insncount-profile '$profile' is not a positive integer"
+	plugin=(-plugin "$so${profile:+,profile=$profile}" -d plugin -D "$out/insncount.log")
+	# One vCPU would make the kernel patch its LOCK prefixes out (UP
+	# alternatives); keep the SMP code that every real machine runs.
+	cmdline+=" noreplace-smp"
+fi
+
 step "boot $flavour, $smp CPUs, $accel_name, limit ${timeout}s (logs: $out)"
-qemu-system-x86_64 "${accel[@]}" -smp "$smp" -m "$mem" \
+qemu-system-x86_64 "${accel[@]}" "${plugin[@]}" -smp "$smp" -m "$mem" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$bzimage" -initrd "$out/initrd.cpio" -append "$cmdline" \
 	-serial "file:$out/console.log" -serial "file:$out/guest.out" \
