@@ -614,6 +614,68 @@ TEST(alloc_share_bad_arguments)
 	ASSERT_EQ(p, corey_get_alloc_share_raw());
 }
 
+/*
+ * dup() into a default allocation share, every source the kernel tells
+ * apart: share 0, the default share itself (found once for both ends),
+ * another private share of the thread, a shared default share, and each
+ * kind of bad source, which must leave the default share's table as it was.
+ */
+TEST(dup_into_the_default_share)
+{
+	int fd, p, q, t, wq, err, copy, pfd[2];
+	struct worker w;
+
+	fd = open_null();
+	ASSERT_LE(0, fd);
+	/* q's slot 0 holds another file, so a mixed-up table shows */
+	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
+	p = corey_share_create_raw(0, 0);
+	q = corey_share_create_raw(0, 0);
+	t = corey_share_create_raw(0, COREY_SHARE_SHARED);
+	ASSERT_LT(0, p);
+	ASSERT_LT(0, q);
+	ASSERT_LT(0, t);
+	ASSERT_EQ(COREY_FD(q, 0), fcntl(pfd[0], F_DUPFD_CLOEXEC, COREY_FD(q, 0)));
+	ASSERT_EQ(0, worker_start(&w));
+	wq = WORKER_SYSCALL(&w, &err, __NR_corey_share_create, 0, 0);
+	ASSERT_LT(0, wq) TH_LOG("worker create: %s", strerrorname_np(err));
+	ASSERT_EQ(COREY_FD(wq, 0), WORKER_SYSCALL(&w, &err, SYS_fcntl, fd,
+						  F_DUPFD, COREY_FD(wq, 0)));
+	ASSERT_EQ(0, corey_set_alloc_share_raw(p));
+
+	EXPECT_EQ(COREY_FD(p, 0), dup(fd));
+	EXPECT_EQ(COREY_FD(p, 1), dup(COREY_FD(p, 0)));
+	EXPECT_EQ(COREY_FD(p, 2), dup(COREY_FD(q, 0)));
+	EXPECT_TRUE(same_file(fd, COREY_FD(p, 0)));
+	EXPECT_TRUE(same_file(fd, COREY_FD(p, 1)));
+	EXPECT_TRUE(same_file(pfd[0], COREY_FD(p, 2)));
+
+	EXPECT_ERRNO(EBADF, dup(COREY_FD(p, 3)));
+	EXPECT_ERRNO(EBADF, dup(COREY_FD(p, COREY_FD_SLOT_MASK)));
+	EXPECT_ERRNO(EBADF, dup(COREY_FD(q, 1)));
+	EXPECT_ERRNO(EBADF, dup(COREY_FD(NO_SUCH_SHARE, 0)));
+	EXPECT_ERRNO(EBADF, dup(COREY_FD(wq, 0)));
+	EXPECT_ERRNO(EBADF, dup(-1));
+	/* none of the failures took a slot */
+	EXPECT_EQ(COREY_FD(p, 3), dup(fd));
+
+	/* a shared default share: the general path */
+	ASSERT_EQ(0, corey_set_alloc_share_raw(t));
+	copy = dup(COREY_FD(p, 0));
+	EXPECT_EQ(COREY_FD(t, 0), copy);
+	EXPECT_EQ(COREY_FD(t, 1), dup(copy));
+	EXPECT_TRUE(same_file(fd, COREY_FD(t, 1)));
+
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(0, close(COREY_FD(p, i)));
+	EXPECT_ERRNO(EBADF, close(COREY_FD(p, 0)));
+	EXPECT_EQ(0, close(COREY_FD(t, 0)));
+	EXPECT_EQ(0, close(COREY_FD(t, 1)));
+	EXPECT_ERRNO(EBADF, close(COREY_FD(t, 1)));
+	EXPECT_ERRNO(EBADF, close(COREY_FD(wq, 0)));
+	worker_stop(&w);
+}
+
 TEST(alloc_share_visibility)
 {
 	struct worker w;
