@@ -140,7 +140,10 @@ if ((insncount)); then
 	plugin=(-plugin "$so${profile:+,profile=$profile}" -d plugin -D "$out/insncount.log")
 	# One vCPU would make the kernel patch its LOCK prefixes out (UP
 	# alternatives); keep the SMP code that every real machine runs.
-	cmdline+=" noreplace-smp"
+	# Without ASLR, a program's mappings land at the same addresses in
+	# every boot: where a mapping falls against page tables its
+	# neighbours filled changes how many entries munmap walks.
+	cmdline+=" noreplace-smp norandmaps"
 fi
 
 step "boot $flavour, $smp CPUs, $accel_name, limit ${timeout}s (logs: $out)"
