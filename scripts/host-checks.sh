@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Checks that need no VM, as TAP: shellcheck on every script, the unit tests
-# of the results report, each benchmark's --help, and userlib's host tests
-# (libcorey and corey-run against the host's kernel).  The last line is
-# "host: P passed, F failed".
+# of the results reports (report.py, insns_report.py), each benchmark's
+# --help, and userlib's host tests (libcorey and corey-run against the
+# host's kernel).  The last line is "host: P passed, F failed".
 set -euo pipefail
 # shellcheck source=scripts/common.sh
 . "$(dirname "$0")/common.sh"
@@ -24,6 +24,8 @@ tap "shellcheck bash scripts (${#bash_scripts[@]})" shellcheck -x "${bash_script
 tap "shellcheck guest sh scripts (${#sh_scripts[@]})" shellcheck -s sh "${sh_scripts[@]}"
 tap "report.py: efficiency, aggregation, per-round pairing" \
 	python3 scripts/test_report.py
+tap "insns_report.py: mark pairing, profile attribution, ratios" \
+	python3 scripts/test_insns_report.py
 tap "userlib: make check (libcorey, corey-run, man pages)" userlib_make check
 for b in "$user"/bench/*; do
 	if [ ! -f "$b" ] || [ ! -x "$b" ]; then continue; fi
