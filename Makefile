@@ -15,7 +15,7 @@ CMD ?= uname -a
 export COREY_CACHE KSRC CPUS CMD
 
 .PHONY: help check bench deps kernel kernels apply-series export-series \
-	user initramfs vm plot host-checks clean
+	user initramfs vm plot host-checks clean insns
 
 help:
 	@sed -n 's/^## //p' $(MAKEFILE_LIST)
@@ -27,6 +27,10 @@ check:
 ## make bench [CPUS="1 2"]  build stock and corey, run the benchmark matrix
 bench:
 	@$(S)/bench.sh
+
+## make insns [N=n ROUNDS=r]  instructions per operation on stock and corey
+insns:
+	@$(S)/insns.sh
 
 ## make deps             install the Debian packages the pipeline needs
 deps:
