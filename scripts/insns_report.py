@@ -379,7 +379,9 @@ def top_table(k, op):
     med = {f: statistics.median(v) for f, v in fr.items()}
     total = k.median(op, "total")
     named = sorted((f for f in med if f != UNDER), key=lambda f: (-med[f], f))
-    top, rest = named[:TOP_FUNCTIONS], named[TOP_FUNCTIONS:]
+    # A function that ran in some rounds only can have a median of 0.
+    top = [f for f in named[:TOP_FUNCTIONS] if med[f] >= 0.05]
+    rest = [f for f in named if f not in top]
     rows = []
     for f in top:
         v = fr[f]
@@ -388,7 +390,8 @@ def top_table(k, op):
     nrounds = len(fr[UNDER])
     if rest:
         others = statistics.median(sum(fr[f][i] for f in rest) for i in range(nrounds))
-        rows.append([f"({len(rest)} other functions)", fmt(others), "",
+        rows.append([f"({len(rest)} other function{'s' if len(rest) > 1 else ''})",
+                     fmt(others), "",
                      f"{100 * others / total:.1f}%" if total else ""])
     rows.append([UNDER, fmt(med[UNDER]), "",
                  f"{100 * med[UNDER] / total:.1f}%" if total else ""])
