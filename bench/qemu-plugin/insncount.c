@@ -28,7 +28,7 @@
  *
  * per translated block start that retired at least MIN instructions since
  * the previous mark, for the host to attribute to kernel functions with
- * System.map (scripts/insns.sh --profile).
+ * System.map (make insns PROFILE=1).
  */
 #include <inttypes.h>
 #include <stdio.h>
