@@ -6,11 +6,14 @@
  * will-it-scale's page_fault1, a shared-memory variant of it, and mmap1.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/corey.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,10 +44,15 @@ static int getppid_run(void *ctx, uint64_t n)
 	return 0;
 }
 
-/* ctx of the dup/close loops: the descriptor dup'd, and its share. */
+/*
+ * ctx of the descriptor loops: the descriptor used, its share, and for
+ * the -mt variants a second thread parked in read() on a pipe.
+ */
 struct dup_ctx {
 	int fd;
 	long share;
+	int park[2];
+	pthread_t parked;
 };
 
 static int dup_setup(void **ctx)
@@ -52,12 +60,13 @@ static int dup_setup(void **ctx)
 	struct dup_ctx *d = malloc(sizeof(*d));
 
 	if (!d)
-		return opcount_fail("dupclose", "malloc");
+		return opcount_fail("eventfd in share 0", "malloc");
 	d->share = 0;
+	d->park[0] = d->park[1] = -1;
 	d->fd = eventfd(0, EFD_CLOEXEC);
 	if (d->fd == -1) {
 		free(d);
-		return opcount_fail("dupclose", "eventfd");
+		return opcount_fail("eventfd in share 0", "eventfd");
 	}
 	*ctx = d;
 	return 0;
@@ -78,10 +87,24 @@ static int dup_run(void *ctx, uint64_t n)
 	return 0;
 }
 
+static void *parked_thread(void *arg)
+{
+	char c;
+
+	while (read(*(int *)arg, &c, 1) == -1 && errno == EINTR)
+		;
+	return NULL;
+}
+
 static void dup_teardown(void *ctx)
 {
 	struct dup_ctx *d = ctx;
 
+	if (d->park[1] != -1) {
+		close(d->park[1]);	/* EOF: the parked thread returns */
+		pthread_join(d->parked, NULL);
+		close(d->park[0]);
+	}
 	close(d->fd);
 #ifdef __NR_corey_share_destroy
 	if (d->share)
@@ -100,18 +123,19 @@ static int share_setup(void **ctx)
 	struct dup_ctx *d = malloc(sizeof(*d));
 
 	if (!d)
-		return opcount_fail("dupclose-share", "malloc");
+		return opcount_fail("private share", "malloc");
+	d->park[0] = d->park[1] = -1;
 	d->share = syscall(__NR_corey_share_create, 0, 0);
 	if (d->share == -1) {
 		free(d);
 		if (errno == ENOSYS)
 			return BENCH_EXIT_UNSUPPORTED;
-		return opcount_fail("dupclose-share", "corey_share_create");
+		return opcount_fail("private share", "corey_share_create");
 	}
 	if (prctl(PR_COREY, PR_COREY_SET_ALLOC_SHARE, d->share, 0, 0) == -1) {
 		syscall(__NR_corey_share_destroy, d->share, 0);
 		free(d);
-		return opcount_fail("dupclose-share", "prctl");
+		return opcount_fail("private share", "prctl");
 	}
 	d->fd = eventfd(0, EFD_CLOEXEC);
 	if (d->fd == -1 || !COREY_FD_IS_TAGGED(d->fd)) {
@@ -119,7 +143,7 @@ static int share_setup(void **ctx)
 			errno = EPROTO;
 		syscall(__NR_corey_share_destroy, d->share, 0);
 		free(d);
-		return opcount_fail("dupclose-share", "eventfd in the share");
+		return opcount_fail("private share", "eventfd in the share");
 	}
 	*ctx = d;
 	return 0;
@@ -127,6 +151,66 @@ static int share_setup(void **ctx)
 	(void)ctx;
 	return BENCH_EXIT_UNSUPPORTED;
 #endif
+}
+
+/*
+ * A second thread, parked, makes share 0 a table two tasks use: its
+ * fdget() then takes a reference on the file, where a single-threaded
+ * process borrows.  A private share borrows either way.
+ */
+static int park_a_thread(struct dup_ctx *d)
+{
+	int err;
+
+	if (pipe2(d->park, O_CLOEXEC))
+		return opcount_fail("parked thread", "pipe2");
+	err = pthread_create(&d->parked, NULL, parked_thread, &d->park[0]);
+	if (err) {
+		close(d->park[0]);
+		close(d->park[1]);
+		d->park[0] = d->park[1] = -1;
+		errno = err;
+		return opcount_fail("parked thread", "pthread_create");
+	}
+	return 0;
+}
+
+static int dup_mt_setup(void **ctx)
+{
+	int err = dup_setup(ctx);
+
+	if (!err && park_a_thread(*ctx)) {
+		dup_teardown(*ctx);
+		return -1;
+	}
+	return err;
+}
+
+static int share_mt_setup(void **ctx)
+{
+	int err = share_setup(ctx);
+
+	if (!err && park_a_thread(*ctx)) {
+		dup_teardown(*ctx);
+		return -1;
+	}
+	return err;
+}
+
+/*
+ * fstat(2) itself, not glibc's fstat(), which becomes newfstatat(fd, "",
+ * AT_EMPTY_PATH): one fdget() hit and a put, the lookup nearly every fd
+ * system call makes.
+ */
+static int fstat_run(void *ctx, uint64_t n)
+{
+	struct dup_ctx *d = ctx;
+	struct stat st;
+
+	for (uint64_t i = 0; i < n; i++)
+		if (syscall(SYS_fstat, d->fd, &st))
+			return opcount_fail("fstat", "fstat");
+	return 0;
 }
 
 /* Map, write every page, unmap: one fault per page. */
@@ -196,6 +280,15 @@ const struct opcount_op opcount_ops[] = {
 	{ "dupclose-share", "the same in a private descriptor share, the "
 	  "default allocation share (dupclose shares)", 1,
 	  share_setup, dup_run, dup_teardown },
+	{ "fstat", "fstat() of an eventfd in share 0: an fdget() hit",
+	  1, dup_setup, fstat_run, dup_teardown },
+	{ "fstat-share", "the same in a private descriptor share: fdget()'s "
+	  "miss path decodes the tag", 1, share_setup, fstat_run, dup_teardown },
+	{ "fstat-mt", "fstat with a second thread parked: share 0's fdget() "
+	  "takes a reference", 1, dup_mt_setup, fstat_run, dup_teardown },
+	{ "fstat-share-mt", "fstat-share with a second thread parked: a "
+	  "private share still borrows", 1, share_mt_setup, fstat_run,
+	  dup_teardown },
 	{ "fault-anon", "one write fault on private anonymous memory, with "
 	  "1/1024 of a 4 MiB mmap+munmap (page_fault1)", FAULT_PAGES,
 	  none_setup, fault_anon_run, no_teardown },
