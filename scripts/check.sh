@@ -58,10 +58,39 @@ runner_check() {
 		sed 's/^/# /' "$log/runner-$runner_n.log" | tail -n 5
 	fi
 }
+# make insns end to end, small: the plugin loads into this QEMU (its ABI is
+# declared by hand), the guest's brackets pair with the plugin's marks, the
+# report reads them, and a private share's dup+close was counted.
+insns_check() {
+	local d=$log/insns rc=0
+
+	rm -rf "$d" && mkdir -p "$d"
+	"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug --smp 1 --timeout 300 \
+		--insncount --out "$d/vm" -- \
+		"/bench/opcount --ops 2000 --rounds 2 getppid dupclose dupclose-share" \
+		>"$d/vm.log" 2>&1 || rc=$?
+	if ((rc == 0)); then
+		tr -d '\r' <"$d/vm/guest.out" >"$d/corey.guest.log"
+		cp "$d/vm/insncount.log" "$d/corey.insncount.log"
+		printf 'KERNELS=corey\n' >"$d/params.txt"
+		python3 "$COREY_TOP/scripts/insns_report.py" "$d" >>"$d/vm.log" 2>&1 || rc=$?
+	fi
+	if ((rc == 0)) && grep -q '^corey,dupclose-share,total_per_op,' "$d/insns.csv"; then
+		printf 'ok %d insncount: opcount brackets counted and reported\n' "$((runner_n + 1))"
+	else
+		runner_fail=$((runner_fail + 1))
+		printf 'not ok %d insncount: opcount brackets counted and reported (exit %d)\n' \
+			"$((runner_n + 1))" "$rc"
+		sed 's/^/# /' "$d/vm.log" | tail -n 5
+	fi
+	runner_n=$((runner_n + 1))
+}
 if ((built)); then
 	step "runner self-tests"
 	runner_check "guest exit status is returned" 3 -- 'exit 3'
 	runner_check "a kernel splat fails a successful command" 1 --append "corey.planted=BUG:" -- true
+	step "instruction counting"
+	insns_check
 fi
 
 count() {
