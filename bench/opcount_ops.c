@@ -257,6 +257,43 @@ static int fault_shmem_run(void *ctx, uint64_t n)
 	return 0;
 }
 
+/*
+ * The same in a fresh address range (MFD_ADDR_RANGE, MAP_ADDR_RANGE): the
+ * first touch of each page allocates it and fills the object's shared PTE
+ * table, which this mm linked at mmap.  memclone's corey mode per page.
+ */
+static int fault_ar_setup(void **ctx)
+{
+	int fd = memfd_create("opcount", MFD_ADDR_RANGE | MFD_CLOEXEC);
+
+	*ctx = NULL;
+	if (fd == -1)
+		return errno == EINVAL ? BENCH_EXIT_UNSUPPORTED :
+		       opcount_fail("fault-ar", "memfd_create");
+	close(fd);
+	return 0;
+}
+
+static int fault_ar_run(void *ctx, uint64_t n)
+{
+	(void)ctx;
+	for (uint64_t i = 0; i < n; i += FAULT_PAGES) {
+		int fd = memfd_create("opcount", MFD_ADDR_RANGE | MFD_CLOEXEC);
+		int err;
+
+		if (fd == -1)
+			return opcount_fail("fault-ar", "memfd_create");
+		err = ftruncate(fd, FAULT_PAGES * PAGE) ?
+		      opcount_fail("fault-ar", "ftruncate") :
+		      touch_region("fault-ar", fd,
+				   MAP_SHARED_VALIDATE | MAP_ADDR_RANGE);
+		close(fd);
+		if (err)
+			return -1;
+	}
+	return 0;
+}
+
 static int mmap_munmap_run(void *ctx, uint64_t n)
 {
 	(void)ctx;
@@ -295,6 +332,9 @@ const struct opcount_op opcount_ops[] = {
 	{ "fault-shmem", "one write fault on a shared memfd mapping, with "
 	  "1/1024 of its memfd, mmap and munmap", FAULT_PAGES,
 	  none_setup, fault_shmem_run, no_teardown },
+	{ "fault-ar", "the same in a fresh address range, its memfd, mmap "
+	  "and munmap shared likewise (memclone corey)", FAULT_PAGES,
+	  fault_ar_setup, fault_ar_run, no_teardown },
 	{ "mmap-munmap", "mmap() and munmap() of 128 MiB of untouched "
 	  "anonymous memory (mmap1)", 1, none_setup, mmap_munmap_run,
 	  no_teardown },
