@@ -20,10 +20,31 @@
 #define DEFAULT_OPS	100000
 #define DEFAULT_ROUNDS	5
 
+/* Every operation, in the order --help lists them and OPS defaults to. */
+static const struct {
+	const struct opcount_op *ops;
+	const unsigned int *nr;
+} tables[] = {
+	{ opcount_fd_ops, &opcount_nr_fd_ops },
+	{ opcount_mm_ops, &opcount_nr_mm_ops },
+};
+#define NR_TABLES (sizeof(tables) / sizeof(tables[0]))
+
 /* The marker insncount recognizes: xchg %bx,%bx, which changes nothing. */
 static inline void insncount_mark(void)
 {
 	__asm__ volatile(".byte 0x66, 0x87, 0xdb" ::: "memory");
+}
+
+int opcount_no_setup(void **ctx)
+{
+	*ctx = NULL;
+	return 0;
+}
+
+void opcount_no_teardown(void *ctx)
+{
+	(void)ctx;
 }
 
 int opcount_fail(const char *op, const char *what)
@@ -42,16 +63,18 @@ static void usage(FILE *f)
 		"\"insns-skip: OP,REASON\"\nonce for an OP this kernel "
 		"cannot run (exit status 0).  Operations:\n",
 		DEFAULT_OPS, DEFAULT_ROUNDS);
-	for (unsigned int i = 0; i < opcount_nr_ops; i++)
-		fprintf(f, "  %-16s %s\n", opcount_ops[i].name,
-			opcount_ops[i].help);
+	for (unsigned int t = 0; t < NR_TABLES; t++)
+		for (unsigned int i = 0; i < *tables[t].nr; i++)
+			fprintf(f, "  %-16s %s\n", tables[t].ops[i].name,
+				tables[t].ops[i].help);
 }
 
 static const struct opcount_op *find_op(const char *name)
 {
-	for (unsigned int i = 0; i < opcount_nr_ops; i++)
-		if (!strcmp(opcount_ops[i].name, name))
-			return &opcount_ops[i];
+	for (unsigned int t = 0; t < NR_TABLES; t++)
+		for (unsigned int i = 0; i < *tables[t].nr; i++)
+			if (!strcmp(tables[t].ops[i].name, name))
+				return &tables[t].ops[i];
 	return NULL;
 }
 

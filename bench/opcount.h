@@ -28,8 +28,16 @@ struct opcount_op {
 	void (*teardown)(void *ctx);
 };
 
-extern const struct opcount_op opcount_ops[];
-extern const unsigned int opcount_nr_ops;
+/* opcount_fd.c: getppid, dup/close and fstat, in share 0 and in a share */
+extern const struct opcount_op opcount_fd_ops[];
+extern const unsigned int opcount_nr_fd_ops;
+/* opcount_mm.c: page faults and mmap/munmap */
+extern const struct opcount_op opcount_mm_ops[];
+extern const unsigned int opcount_nr_mm_ops;
+
+/* setup and teardown for operations that keep no state */
+int opcount_no_setup(void **ctx);
+void opcount_no_teardown(void *ctx);
 
 /* Print "opcount: OP: WHAT: strerror(errno)" and return -1. */
 int opcount_fail(const char *op, const char *what);

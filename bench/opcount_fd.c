@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The operations opcount counts: one iteration of each loop the goals
- * compare, on one thread.  dupclose and dupclose-share are dupclose's
- * threads and shares loops; fault-anon, fault-shmem and mmap-munmap are
- * will-it-scale's page_fault1, a shared-memory variant of it, and mmap1.
+ * opcount's descriptor operations: getppid (the floor under every system
+ * call figure), dupclose's threads and shares loops (dupclose,
+ * dupclose-share), and fstat(2) for fdget(): a hit in share 0, the tag
+ * decoded on the miss path, and both again in a process with a second
+ * thread, where share 0's fdget() takes a reference and a private share
+ * still borrows.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +13,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -19,22 +20,6 @@
 
 #include "bench_cli.h"
 #include "opcount.h"
-
-#define PAGE		4096UL
-#define FAULT_PAGES	1024UL		/* 4 MiB per map/touch/unmap */
-#define MMAP_BYTES	(128UL << 20)	/* will-it-scale mmap1's size */
-
-static void no_teardown(void *ctx)
-{
-	(void)ctx;
-}
-
-/* getppid: the cheapest system call, the floor under every other figure. */
-static int none_setup(void **ctx)
-{
-	*ctx = NULL;
-	return 0;
-}
 
 static int getppid_run(void *ctx, uint64_t n)
 {
@@ -213,105 +198,9 @@ static int fstat_run(void *ctx, uint64_t n)
 	return 0;
 }
 
-/* Map, write every page, unmap: one fault per page. */
-static int touch_region(const char *op, int fd, int flags)
-{
-	char *p = mmap(NULL, FAULT_PAGES * PAGE, PROT_READ | PROT_WRITE,
-		       flags, fd, 0);
-
-	if (p == MAP_FAILED)
-		return opcount_fail(op, "mmap");
-	for (unsigned long i = 0; i < FAULT_PAGES; i++)
-		p[i * PAGE] = 1;
-	if (munmap(p, FAULT_PAGES * PAGE))
-		return opcount_fail(op, "munmap");
-	return 0;
-}
-
-static int fault_anon_run(void *ctx, uint64_t n)
-{
-	(void)ctx;
-	for (uint64_t i = 0; i < n; i += FAULT_PAGES)
-		if (touch_region("fault-anon", -1, MAP_PRIVATE | MAP_ANONYMOUS))
-			return -1;
-	return 0;
-}
-
-/* A new memfd each time, so that every fault allocates, as anon's do. */
-static int fault_shmem_run(void *ctx, uint64_t n)
-{
-	(void)ctx;
-	for (uint64_t i = 0; i < n; i += FAULT_PAGES) {
-		int fd = memfd_create("opcount", MFD_CLOEXEC);
-		int err;
-
-		if (fd == -1)
-			return opcount_fail("fault-shmem", "memfd_create");
-		err = ftruncate(fd, FAULT_PAGES * PAGE) ?
-		      opcount_fail("fault-shmem", "ftruncate") :
-		      touch_region("fault-shmem", fd, MAP_SHARED);
-		close(fd);
-		if (err)
-			return -1;
-	}
-	return 0;
-}
-
-/*
- * The same in a fresh address range (MFD_ADDR_RANGE, MAP_ADDR_RANGE): the
- * first touch of each page allocates it and fills the object's shared PTE
- * table, which this mm linked at mmap.  memclone's corey mode per page.
- */
-static int fault_ar_setup(void **ctx)
-{
-	int fd = memfd_create("opcount", MFD_ADDR_RANGE | MFD_CLOEXEC);
-
-	*ctx = NULL;
-	if (fd == -1)
-		return errno == EINVAL ? BENCH_EXIT_UNSUPPORTED :
-		       opcount_fail("fault-ar", "memfd_create");
-	close(fd);
-	return 0;
-}
-
-static int fault_ar_run(void *ctx, uint64_t n)
-{
-	(void)ctx;
-	for (uint64_t i = 0; i < n; i += FAULT_PAGES) {
-		int fd = memfd_create("opcount", MFD_ADDR_RANGE | MFD_CLOEXEC);
-		int err;
-
-		if (fd == -1)
-			return opcount_fail("fault-ar", "memfd_create");
-		err = ftruncate(fd, FAULT_PAGES * PAGE) ?
-		      opcount_fail("fault-ar", "ftruncate") :
-		      touch_region("fault-ar", fd,
-				   MAP_SHARED_VALIDATE | MAP_ADDR_RANGE);
-		close(fd);
-		if (err)
-			return -1;
-	}
-	return 0;
-}
-
-static int mmap_munmap_run(void *ctx, uint64_t n)
-{
-	(void)ctx;
-	for (uint64_t i = 0; i < n; i++) {
-		void *p = mmap(NULL, MMAP_BYTES, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (p == MAP_FAILED)
-			return opcount_fail("mmap-munmap", "mmap");
-		if (munmap(p, MMAP_BYTES))
-			return opcount_fail("mmap-munmap", "munmap");
-	}
-	return 0;
-}
-
-const struct opcount_op opcount_ops[] = {
+const struct opcount_op opcount_fd_ops[] = {
 	{ "getppid", "one getppid() system call", 1,
-	  none_setup, getppid_run, no_teardown },
+	  opcount_no_setup, getppid_run, opcount_no_teardown },
 	{ "dupclose", "dup() and close() of an eventfd in share 0 "
 	  "(dupclose threads)", 1, dup_setup, dup_run, dup_teardown },
 	{ "dupclose-share", "the same in a private descriptor share, the "
@@ -326,18 +215,7 @@ const struct opcount_op opcount_ops[] = {
 	{ "fstat-share-mt", "fstat-share with a second thread parked: a "
 	  "private share still borrows", 1, share_mt_setup, fstat_run,
 	  dup_teardown },
-	{ "fault-anon", "one write fault on private anonymous memory, with "
-	  "1/1024 of a 4 MiB mmap+munmap (page_fault1)", FAULT_PAGES,
-	  none_setup, fault_anon_run, no_teardown },
-	{ "fault-shmem", "one write fault on a shared memfd mapping, with "
-	  "1/1024 of its memfd, mmap and munmap", FAULT_PAGES,
-	  none_setup, fault_shmem_run, no_teardown },
-	{ "fault-ar", "the same in a fresh address range, its memfd, mmap "
-	  "and munmap shared likewise (memclone corey)", FAULT_PAGES,
-	  fault_ar_setup, fault_ar_run, no_teardown },
-	{ "mmap-munmap", "mmap() and munmap() of 128 MiB of untouched "
-	  "anonymous memory (mmap1)", 1, none_setup, mmap_munmap_run,
-	  no_teardown },
 };
 
-const unsigned int opcount_nr_ops = sizeof(opcount_ops) / sizeof(opcount_ops[0]);
+const unsigned int opcount_nr_fd_ops =
+	sizeof(opcount_fd_ops) / sizeof(opcount_fd_ops[0]);
