@@ -160,9 +160,10 @@ static int park_a_thread(struct dup_ctx *d)
 	return 0;
 }
 
-static int dup_mt_setup(void **ctx)
+/* @setup, then a parked thread: the -mt variants of the operations. */
+static int setup_with_parked_thread(int (*setup)(void **ctx), void **ctx)
 {
-	int err = dup_setup(ctx);
+	int err = setup(ctx);
 
 	if (!err && park_a_thread(*ctx)) {
 		dup_teardown(*ctx);
@@ -171,15 +172,14 @@ static int dup_mt_setup(void **ctx)
 	return err;
 }
 
+static int dup_mt_setup(void **ctx)
+{
+	return setup_with_parked_thread(dup_setup, ctx);
+}
+
 static int share_mt_setup(void **ctx)
 {
-	int err = share_setup(ctx);
-
-	if (!err && park_a_thread(*ctx)) {
-		dup_teardown(*ctx);
-		return -1;
-	}
-	return err;
+	return setup_with_parked_thread(share_setup, ctx);
 }
 
 /*
