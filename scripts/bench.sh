@@ -31,13 +31,7 @@ for want in ${BENCHES:-}; do
 	done
 	((found)) || die "BENCHES: '$want' is not in the matrix ($matrix)"
 done
-kernels=${KERNELS:-stock corey}
-for k in $kernels; do
-	case "$k" in
-	stock | corey) ;;
-	*) die "KERNELS: unknown kernel '$k' (expected stock and/or corey)" ;;
-	esac
-done
+kernels=$(measured_kernels)
 
 # LOCKSTAT=1: also count lock bounces per dup+close on corey-debug, which
 # has lock_stat (a machine-independent figure, unlike times).  The dupclose

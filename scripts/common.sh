@@ -53,6 +53,21 @@ check_flavour() {
 	esac
 }
 
+# The kernels a measurement compares, from KERNELS (default both): prints
+# them, or dies on a name other than stock and corey, or on none.
+measured_kernels() {
+	local kernels=${KERNELS:-stock corey} k
+
+	for k in $kernels; do
+		case "$k" in
+		stock | corey) ;;
+		*) die "KERNELS: unknown kernel '$k' (expected stock and/or corey)" ;;
+		esac
+	done
+	[ -n "${kernels// /}" ] || die "KERNELS is empty"
+	printf '%s\n' "$kernels"
+}
+
 # The VM kernel is built with NR_CPUS=64.
 COREY_MAX_VCPUS=64
 

@@ -22,14 +22,7 @@ COREY_PROG=insns
 "$COREY_TOP/scripts/deps.sh"
 require_tree
 
-kernels=${KERNELS:-stock corey}
-for k in $kernels; do
-	case "$k" in
-	stock | corey) ;;
-	*) die "KERNELS: unknown kernel '$k' (expected stock and/or corey)" ;;
-	esac
-done
-[ -n "${kernels// /}" ] || die "KERNELS is empty"
+kernels=$(measured_kernels)
 n=${N:-100000}
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "N '$n' is not a positive integer"
 rounds=${ROUNDS:-5}
