@@ -27,6 +27,7 @@ static const struct {
 } tables[] = {
 	{ opcount_fd_ops, &opcount_nr_fd_ops },
 	{ opcount_mm_ops, &opcount_nr_mm_ops },
+	{ opcount_kcore_ops, &opcount_nr_kcore_ops },
 };
 #define NR_TABLES (sizeof(tables) / sizeof(tables[0]))
 

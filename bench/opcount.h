@@ -35,6 +35,10 @@ extern const unsigned int opcount_nr_fd_ops;
 extern const struct opcount_op opcount_mm_ops[];
 extern const unsigned int opcount_nr_mm_ops;
 
+/* opcount_kcore.c: dup3+close made directly and by a kernel core */
+extern const struct opcount_op opcount_kcore_ops[];
+extern const unsigned int opcount_nr_kcore_ops;
+
 /* setup and teardown for operations that keep no state */
 int opcount_no_setup(void **ctx);
 void opcount_no_teardown(void *ctx);
