@@ -98,6 +98,9 @@ int corey_kcore_complete(struct corey_kcore_ring *r,
 			 struct corey_kcore_result *res, int flags,
 			 bool restart);
 
+/* The kernel's error returns: -4095 .. -1, as the libc wrappers decode them. */
+#define MAX_ERRNO 4095UL
+
 /*
  * Turn a completed request into its result: decode the return value, make
  * a FALLBACK call here, and raise the signal a DONE call would have raised

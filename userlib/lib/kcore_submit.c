@@ -72,32 +72,70 @@ static int check_ctl(const struct corey_kcore_ring *r,
 	return 0;
 }
 
+/*
+ * A post that found the slot still posted, or the kernel core asleep or
+ * dead: out of line, so that the common post stays short.
+ */
+__attribute__((noinline))
+static int post_slot_busy(const struct corey_kcore_ring *r,
+			  const struct corey_kcore_slot *slot, __u32 seq)
+{
+	/*
+	 * Still posted: left by the ring's previous producer and not served
+	 * yet (reaping this handle's older requests waits it out), or
+	 * dropped on a dead kernel core.
+	 */
+	errno = lost(r, slot, seq) ? EOWNERDEAD : EAGAIN;
+	return -1;
+}
+
+__attribute__((noinline))
+static int post_flagged(const struct corey_kcore_ring *r,
+			const struct corey_kcore_slot *slot, __u32 seq,
+			__u32 flags)
+{
+	if (flags & COREY_KCORE_NEED_WAKEUP)
+		wake(r);
+	/*
+	 * A request on a dead kernel core is not counted as outstanding: its
+	 * slot stays posted for good, and the next post finds it so and fails
+	 * the same way.  NEED_WAKEUP too: the kernel core may have died
+	 * asleep, after the flags were read.
+	 */
+	if (lost(r, slot, seq)) {
+		errno = EOWNERDEAD;
+		return -1;
+	}
+	return 0;
+}
+
 int corey_kcore_post(struct corey_kcore_ring *r, unsigned int op,
 		     const unsigned long args[6], unsigned long user_data)
 {
+	static const unsigned long no_args[6];
 	unsigned int idx = r->tail % COREY_KCORE_RING_SLOTS;
 	struct corey_kcore_slot *slot = &r->slots[idx];
+	struct corey_kcore_posted *posted = &r->posted[idx];
 	__u32 seq, flags;
-	int i;
 
 	if (r->tail - r->head == COREY_KCORE_RING_SLOTS) {
 		errno = EAGAIN;
 		return -1;
 	}
 	seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
-	if (seq & 1) {
-		/*
-		 * Still posted: left by the ring's previous producer and not
-		 * served yet (reaping this handle's older requests waits it
-		 * out), or dropped on a dead kernel core.
-		 */
-		errno = lost(r, slot, seq) ? EOWNERDEAD : EAGAIN;
-		return -1;
-	}
+	if (seq & 1)
+		return post_slot_busy(r, slot, seq);
+	if (!args)
+		args = no_args;
 	seq++;
+	/* Unrolled: this is every request's cost on the client's side. */
 	slot->op = op;
-	for (i = 0; i < 6; i++)
-		slot->arg[i] = args ? args[i] : 0;
+	slot->arg[0] = args[0];
+	slot->arg[1] = args[1];
+	slot->arg[2] = args[2];
+	slot->arg[3] = args[3];
+	slot->arg[4] = args[4];
+	slot->arg[5] = args[5];
 	slot->user_data = user_data;
 	__atomic_store_n(&slot->seq, seq, __ATOMIC_RELEASE);
 	/*
@@ -108,22 +146,12 @@ int corey_kcore_post(struct corey_kcore_ring *r, unsigned int op,
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	flags = __atomic_load_n(&r->ctl->flags, __ATOMIC_RELAXED);
-	if (flags & COREY_KCORE_NEED_WAKEUP)
-		wake(r);
-	/*
-	 * A request on a dead kernel core is not counted as outstanding: its
-	 * slot stays posted for good, and the next post finds it so and fails
-	 * the same way.  NEED_WAKEUP too: the kernel core may have died
-	 * asleep, after the flags were read.
-	 */
 	if ((flags & (COREY_KCORE_DEAD | COREY_KCORE_NEED_WAKEUP)) &&
-	    lost(r, slot, seq)) {
-		errno = EOWNERDEAD;
+	    post_flagged(r, slot, seq, flags))
 		return -1;
-	}
-	r->posted[idx].seq = seq;
-	r->posted[idx].op = op;
-	r->posted[idx].arg0 = args ? args[0] : 0;
+	posted->seq = seq;
+	posted->op = op;
+	posted->arg0 = args[0];
 	r->tail++;
 	return 0;
 }
@@ -219,10 +247,20 @@ int corey_kcore_complete(struct corey_kcore_ring *r,
 		return -1;
 	}
 	/* Copy it all out: once head moves on, the slot is free again. */
-	done.op = posted->op;
 	done.status = slot->op >> COREY_KCORE_STATUS_SHIFT;
 	done.result = slot->arg[0];
 	done.user_data = slot->user_data;
+	/* The common case, a call made that succeeded, in line. */
+	if (res && done.status == COREY_KCORE_DONE &&
+	    done.result < -MAX_ERRNO) {
+		r->head++;
+		res->ret = (long)done.result;
+		res->err = 0;
+		res->status = COREY_KCORE_DONE;
+		res->user_data = done.user_data;
+		return 0;
+	}
+	done.op = posted->op;
 	if (done.status == COREY_KCORE_FALLBACK) {
 		done.args[0] = posted->arg0;
 		for (i = 1; i < 6; i++)

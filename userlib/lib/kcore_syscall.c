@@ -15,9 +15,6 @@
 #include <corey.h>
 #include "internal.h"
 
-/* The kernel's error returns: -4095 .. -1, as the libc wrappers decode them. */
-#define MAX_ERRNO 4095UL
-
 /*
  * The signal a call made in this thread would have sent this thread.  The
  * kernel core blocks it, so it is raised here; raise(3) goes through the
