@@ -316,6 +316,53 @@ TEST(default_share_holds_rlimit_nofile_descriptors)
 }
 
 /*
+ * A private default share allocates in line from its table's first word;
+ * past it, and under a limit below one word, alloc_fd() does.  Both must
+ * give the lowest free slot, set or clear close-on-exec as asked, and
+ * stop at RLIMIT_NOFILE.
+ */
+TEST(default_share_allocates_the_lowest_free_slot)
+{
+	int fd, p, i;
+
+	fd = open_null();
+	ASSERT_LE(0, fd);
+	p = corey_share_create_raw(0, 0);
+	ASSERT_LT(0, p);
+	ASSERT_EQ(0, corey_set_alloc_share_raw(p));
+
+	/* across the first word and into a second one */
+	for (i = 0; i < 70; i++)
+		ASSERT_EQ(COREY_FD(p, i), dup(fd));
+	ASSERT_EQ(0, close(COREY_FD(p, 66)));
+	ASSERT_EQ(0, close(COREY_FD(p, 5)));
+	ASSERT_EQ(0, close(COREY_FD(p, 3)));
+	EXPECT_EQ(COREY_FD(p, 3), dup(fd));
+	EXPECT_EQ(0, fcntl(COREY_FD(p, 3), F_GETFD));
+	EXPECT_EQ(COREY_FD(p, 5), open_null());
+	EXPECT_EQ(FD_CLOEXEC, fcntl(COREY_FD(p, 5), F_GETFD));
+	/* the first word is full again: the general path finds 66 */
+	EXPECT_EQ(COREY_FD(p, 66), dup(fd));
+	EXPECT_EQ(COREY_FD(p, 70), dup(fd));
+	/* a slot that was close-on-exec comes back without it */
+	ASSERT_EQ(0, close(COREY_FD(p, 5)));
+	EXPECT_EQ(COREY_FD(p, 5), dup(fd));
+	EXPECT_EQ(0, fcntl(COREY_FD(p, 5), F_GETFD));
+	for (i = 0; i <= 70; i++)
+		ASSERT_EQ(0, close(COREY_FD(p, i)));
+
+	/* a limit below one word */
+	ASSERT_EQ(0, set_nofile(10));
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(COREY_FD(p, i), dup(fd));
+	EXPECT_ERRNO(EMFILE, dup(fd));
+	ASSERT_EQ(0, close(COREY_FD(p, 7)));
+	EXPECT_EQ(COREY_FD(p, 7), dup(fd));
+	EXPECT_ERRNO(EMFILE, open_null());
+	ASSERT_EQ(0, corey_set_alloc_share_raw(0));
+}
+
+/*
  * fs.nr_open: the budget every share's table capacity is charged to, and
  * the cap that keeps share-0 numbers below the tag.  The sysctl is
  * global, so the fixture puts the old value back whatever happens.
