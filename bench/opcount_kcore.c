@@ -4,7 +4,7 @@
  * and the same pair run by a kernel core, as dupclose's kcore and
  * kcore-batch modes make it (bench/dupclose_kcore.c).
  *
- * With two or more CPUs (make insns KCORE=1 boots two vCPUs and the plugin
+ * With two or more CPUs (make insns SMP=2 boots two vCPUs and the plugin
  * counts each apart), the client is pinned to the first CPU and the
  * kernel core to the last, and the client spins: the counts of the client's
  * vCPU are what a pair costs the client, those of the kernel core's vCPU
