@@ -21,7 +21,7 @@ struct task_struct;
 struct user_worker;
 
 /* Requests taken from one ring per pass, so that no ring starves another. */
-#define KCORE_BATCH	8
+#define KCORE_BATCH	16
 
 /*
  * The control page's kernel view: the same layout as struct

@@ -43,21 +43,21 @@ static void kcore_run_one(struct kcore *kc, struct kcore_ring *r,
 	u32 op = READ_ONCE(slot->op);
 	u32 status = COREY_KCORE_DONE;
 	long ret = 0;
-	u64 args[6];
 
 	if (op != COREY_KCORE_OP_NOP) {
 		/*
 		 * One read of each word: the client may rewrite them
-		 * meanwhile.  Unrolled, because a loop of volatile reads
-		 * is neither unrolled nor spared the stack zeroing of
-		 * INIT_STACK_ALL_ZERO: it cost 40 instructions a request.
+		 * meanwhile.  Spelled out, because a loop of volatile reads
+		 * is not unrolled, and an array left to fill would be
+		 * zeroed first (INIT_STACK_ALL_ZERO): together 40
+		 * instructions of every request.
 		 */
-		args[0] = READ_ONCE(slot->arg[0]);
-		args[1] = READ_ONCE(slot->arg[1]);
-		args[2] = READ_ONCE(slot->arg[2]);
-		args[3] = READ_ONCE(slot->arg[3]);
-		args[4] = READ_ONCE(slot->arg[4]);
-		args[5] = READ_ONCE(slot->arg[5]);
+		u64 args[6] = {
+			READ_ONCE(slot->arg[0]), READ_ONCE(slot->arg[1]),
+			READ_ONCE(slot->arg[2]), READ_ONCE(slot->arg[3]),
+			READ_ONCE(slot->arg[4]), READ_ONCE(slot->arg[5]),
+		};
+
 		switch (user_worker_syscall(kc->uw, op, args, r->client, &ret)) {
 		case USER_WORKER_DONE:
 			break;
@@ -79,16 +79,22 @@ static void kcore_run_one(struct kcore *kc, struct kcore_ring *r,
 
 static unsigned int kcore_serve_ring(struct kcore *kc, struct kcore_ring *r)
 {
-	unsigned int n;
+	unsigned int n, idx;
+	u32 seq;
 
 	if (READ_ONCE(r->gen) != r->seen_gen)
 		kcore_refresh_client(kc, r);
 	if (!r->client)
 		return 0;
 
+	/*
+	 * The position in locals: only this thread moves it, and the
+	 * compiler would otherwise reload it after every slot store.
+	 */
+	idx = r->idx;
+	seq = kcore_posted_seq(r);
 	for (n = 0; n < KCORE_BATCH; n++) {
-		struct corey_kcore_slot *slot = &r->slots[r->idx];
-		u32 seq = kcore_posted_seq(r);
+		struct corey_kcore_slot *slot = &r->slots[idx];
 
 		/* Pairs with the client's release store of seq. */
 		if (smp_load_acquire(&slot->seq) != seq)
@@ -96,11 +102,13 @@ static unsigned int kcore_serve_ring(struct kcore *kc, struct kcore_ring *r)
 		kcore_run_one(kc, r, slot);
 		/* Pairs with the client's acquire load of seq. */
 		smp_store_release(&slot->seq, seq + 1);
-		if (++r->idx == COREY_KCORE_RING_SLOTS) {
-			r->idx = 0;
+		if (++idx == COREY_KCORE_RING_SLOTS) {
+			idx = 0;
 			r->lap++;
+			seq = kcore_posted_seq(r);
 		}
 	}
+	r->idx = idx;
 	return n;
 }
 
