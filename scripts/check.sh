@@ -85,12 +85,47 @@ insns_check() {
 	fi
 	runner_n=$((runner_n + 1))
 }
+# The same with two vCPUs, counted apart: a kernel core's dup3+close pairs
+# must show up on its own vCPU (1), not on the client's.
+insns_smp_check() {
+	local d=$log/insns-smp rc=0 server='' client=''
+
+	rm -rf "$d" && mkdir -p "$d"
+	"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug --smp 2 --timeout 300 \
+		--insncount --out "$d/vm" -- \
+		"insmod /lib/modules/corey/corey_kcore.ko && /bench/opcount --ops 2000 --rounds 1 dup3close kcore-batch" \
+		>"$d/vm.log" 2>&1 || rc=$?
+	if ((rc == 0)); then
+		tr -d '\r' <"$d/vm/guest.out" >"$d/corey.guest.log"
+		cp "$d/vm/insncount.log" "$d/corey.insncount.log"
+		printf 'KERNELS=corey\nSMP=2\n' >"$d/params.txt"
+		python3 "$COREY_TOP/scripts/insns_report.py" "$d" >>"$d/vm.log" 2>&1 || rc=$?
+		server=$(awk -F, '$1 == "corey" && $2 == "kcore-batch" && $3 == "1" &&
+			$4 == "kernel_per_op" { print $5 }' "$d/insns.csv" 2>/dev/null || true)
+		client=$(awk -F, '$1 == "corey" && $2 == "kcore-batch" && $3 == "0" &&
+			$4 == "kernel_per_op" { print $5 }' "$d/insns.csv" 2>/dev/null || true)
+	fi
+	# The calls run in the kernel on vCPU 1; the client only posts and
+	# reaps in user mode on vCPU 0.
+	if ((rc == 0)) && [ -n "$server" ] && [ -n "$client" ] &&
+		awk -v s="$server" -v c="$client" 'BEGIN { exit !(s > 100 && s > 2 * c) }'; then
+		printf 'ok %d insncount: a kernel core counted on its own vCPU (%s instructions per pair)\n' \
+			"$((runner_n + 1))" "$server"
+	else
+		runner_fail=$((runner_fail + 1))
+		printf 'not ok %d insncount: a kernel core counted on its own vCPU (exit %d, kernel per pair: vCPU 0 %s, vCPU 1 %s)\n' \
+			"$((runner_n + 1))" "$rc" "${client:-none}" "${server:-none}"
+		sed 's/^/# /' "$d/vm.log" | tail -n 5
+	fi
+	runner_n=$((runner_n + 1))
+}
 if ((built)); then
 	step "runner self-tests"
 	runner_check "guest exit status is returned" 3 -- 'exit 3'
 	runner_check "a kernel splat fails a successful command" 1 --append "corey.planted=BUG:" -- true
 	step "instruction counting"
 	insns_check
+	insns_smp_check
 fi
 
 count() {
