@@ -74,7 +74,6 @@ static const uint8_t marker[] = { 0x66, 0x87, 0xdb };
 struct block_count {
 	uint64_t vaddr;
 	uint64_t insns;
-	bool kernel;
 	uint64_t runs[MAX_VCPUS];
 	struct block_count *next;
 };
@@ -208,7 +207,7 @@ static void on_locked_exec(unsigned int vcpu_index, void *userdata)
 }
 
 /* Count the block's runs for the profile; NULL if out of memory. */
-static struct block_count *profile_block(uint64_t vaddr, size_t n, bool kernel)
+static struct block_count *profile_block(uint64_t vaddr, size_t n)
 {
 	struct block_count *b = calloc(1, sizeof(*b));
 
@@ -216,7 +215,6 @@ static struct block_count *profile_block(uint64_t vaddr, size_t n, bool kernel)
 		return NULL;
 	b->vaddr = vaddr;
 	b->insns = n;
-	b->kernel = kernel;
 	b->next = blocks;
 	blocks = b;
 	return b;
@@ -262,7 +260,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 
 	(void)id;
 	if (profile_min) {
-		b = profile_block(vaddr, n, kernel);
+		b = profile_block(vaddr, n);
 		if (!b) {
 			fprintf(stderr, "insncount: out of memory, profile "
 				"stopped\n");
