@@ -102,6 +102,23 @@ int corey_kcore_complete(struct corey_kcore_ring *r,
 #define MAX_ERRNO 4095UL
 
 /*
+ * The common completion, a call made that succeeded: its result as it is.
+ * False for anything else, which corey_kcore_finish() decodes.  In line,
+ * so that reaping it costs no call and no errno save.
+ */
+static inline bool corey_kcore_done_ok(const struct corey_kcore_done *done,
+				       struct corey_kcore_result *res)
+{
+	if (done->status != COREY_KCORE_DONE || done->result >= -MAX_ERRNO)
+		return false;
+	res->ret = (long)done->result;
+	res->err = 0;
+	res->status = COREY_KCORE_DONE;
+	res->user_data = done->user_data;
+	return true;
+}
+
+/*
  * Turn a completed request into its result: decode the return value, make
  * a FALLBACK call here, and raise the signal a DONE call would have raised
  * in the caller.

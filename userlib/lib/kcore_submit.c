@@ -250,14 +250,8 @@ int corey_kcore_complete(struct corey_kcore_ring *r,
 	done.status = slot->op >> COREY_KCORE_STATUS_SHIFT;
 	done.result = slot->arg[0];
 	done.user_data = slot->user_data;
-	/* The common case, a call made that succeeded, in line. */
-	if (res && done.status == COREY_KCORE_DONE &&
-	    done.result < -MAX_ERRNO) {
+	if (res && corey_kcore_done_ok(&done, res)) {
 		r->head++;
-		res->ret = (long)done.result;
-		res->err = 0;
-		res->status = COREY_KCORE_DONE;
-		res->user_data = done.user_data;
 		return 0;
 	}
 	done.op = posted->op;

@@ -45,8 +45,11 @@ static void reraise(unsigned int op, int err)
 void corey_kcore_finish(const struct corey_kcore_done *done,
 			struct corey_kcore_result *res)
 {
-	int saved_errno = errno;
+	int saved_errno;
 
+	if (corey_kcore_done_ok(done, res))
+		return;
+	saved_errno = errno;
 	res->user_data = done->user_data;
 	res->status = done->status;
 	res->err = 0;
