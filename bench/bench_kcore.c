@@ -131,6 +131,25 @@ fail:
 	return NULL;
 }
 
+/* "<benchmark>: worker <i>", how a worker's messages name it. */
+static void worker_name(struct bench_worker *w, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s: worker %d", bench_worker_args(w)->spec->name,
+		 bench_worker_index(w));
+}
+
+int bench_kcore_worker_check_done(struct bench_worker *w, const char *call,
+				  const struct corey_kcore_result *res)
+{
+	char who[64];
+
+	if (res->status == COREY_KCORE_DONE)
+		return 0;
+	worker_name(w, who, sizeof(who));
+	bench_kcore_check_done(who, call, res);
+	return bench_worker_abort(w);
+}
+
 struct corey_kcore_ring *bench_kcore_worker_attach(struct bench_worker *w,
 						   struct corey_kcore *kc,
 						   int kc_cpu)
@@ -140,7 +159,7 @@ struct corey_kcore_ring *bench_kcore_worker_attach(struct bench_worker *w,
 	struct corey_kcore_ring *r;
 	char who[64];
 
-	snprintf(who, sizeof(who), "%s: worker %d", args->spec->name, i);
+	worker_name(w, who, sizeof(who));
 	r = bench_kcore_attach(who, kc, i, args->cpu_ids[i] == kc_cpu);
 	if (!r)
 		bench_worker_abort(w);

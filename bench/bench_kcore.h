@@ -65,6 +65,14 @@ int bench_kcore_check_done(const char *who, const char *call,
 			   const struct corey_kcore_result *res);
 
 /*
+ * bench_kcore_check_done() for a team worker, which it fails (returns -1)
+ * unless @res is DONE.  The worker's name is formatted only to report, so
+ * this costs a compare on every reap.
+ */
+int bench_kcore_worker_check_done(struct bench_worker *w, const char *call,
+				  const struct corey_kcore_result *res);
+
+/*
  * A team worker's ring: ring number = worker index, and it shares the
  * kernel core's CPU @kc_cpu if it runs there.  NULL after failing the team.
  */

@@ -54,15 +54,12 @@ static int check_served(struct bench_worker *w, struct corey_kcore_ring *r,
 {
 	unsigned long args[6] = { (unsigned long)fd };
 	struct corey_kcore_result res;
-	char who[64];
 	int err = bench_kcore_call(r, SYS_dup, args, &res);
 
 	if (err)
 		return bench_worker_fail(w, "dup through the kernel core", -err);
-	snprintf(who, sizeof(who), "%s: worker %d",
-		 bench_worker_args(w)->spec->name, bench_worker_index(w));
-	if (bench_kcore_check_done(who, "dup", &res))
-		return bench_worker_abort(w);
+	if (bench_kcore_worker_check_done(w, "dup", &res))
+		return -1;
 	if (res.ret < 0)
 		return bench_worker_fail(w, "dup through the kernel core",
 					 res.err);
@@ -96,22 +93,12 @@ static int reap_done(struct bench_worker *w, struct corey_kcore_ring *r,
 		     const char *call)
 {
 	struct corey_kcore_result res;
-	char who[64];
 
 	while (corey_kcore_reap(r, &res, 0) == -1)
 		if (errno != EINTR)
 			return bench_worker_fail(w, call, errno);
-	/*
-	 * Name the worker only to report: formatting it on every reap cost
-	 * the client more than posting and reaping together.
-	 */
-	if (res.status != COREY_KCORE_DONE) {
-		snprintf(who, sizeof(who), "%s: worker %d",
-			 bench_worker_args(w)->spec->name,
-			 bench_worker_index(w));
-		bench_kcore_check_done(who, call, &res);
-		return bench_worker_abort(w);
-	}
+	if (bench_kcore_worker_check_done(w, call, &res))
+		return -1;
 	if (res.ret < 0)
 		return bench_worker_fail(w, call, res.err);
 	return 0;

@@ -38,15 +38,12 @@ static int check_served(struct bench_worker *w, struct corey_kcore_ring *r,
 		shmupdate_bytes(bench_worker_args(w)), 0,
 	};
 	struct corey_kcore_result res;
-	char who[64];
 	int err = bench_kcore_call(r, SYS_pwrite64, args, &res);
 
 	if (err)
 		return bench_worker_fail(w, HOW, -err);
-	snprintf(who, sizeof(who), "%s: worker %d",
-		 bench_worker_args(w)->spec->name, bench_worker_index(w));
-	if (bench_kcore_check_done(who, "pwrite64", &res))
-		return bench_worker_abort(w);
+	if (bench_kcore_worker_check_done(w, "pwrite64", &res))
+		return -1;
 	errno = res.err;
 	return shmupdate_check_written(w, res.ret, HOW);
 }
