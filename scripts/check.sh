@@ -58,66 +58,67 @@ runner_check() {
 		sed 's/^/# /' "$log/runner-$runner_n.log" | tail -n 5
 	fi
 }
+# Boot corey-debug with $2 vCPUs under the insncount plugin, run the guest
+# command $3, and run make insns' report over the logs in $1.  Returns the
+# first failure's status.
+insns_run() {
+	local d=$1 smp=$2 cmd=$3 rc=0
+
+	rm -rf "$d" && mkdir -p "$d"
+	"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug --smp "$smp" --timeout 300 \
+		--insncount --out "$d/vm" -- "$cmd" >"$d/vm.log" 2>&1 || rc=$?
+	((rc == 0)) || return "$rc"
+	tr -d '\r' <"$d/vm/guest.out" >"$d/corey.guest.log"
+	cp "$d/vm/insncount.log" "$d/corey.insncount.log"
+	printf 'KERNELS=corey\nSMP=%s\n' "$smp" >"$d/params.txt"
+	python3 "$COREY_TOP/scripts/insns_report.py" "$d" >>"$d/vm.log" 2>&1
+}
+
+# Print test $runner_n + 1, described as $2 and, if given, $4: ok if $1
+# is 0, else not ok with the status and the tail of the log in $3.
+insns_result() {
+	local rc=$1 desc=$2 d=$3 detail=${4:-}
+
+	if ((rc == 0)); then
+		printf 'ok %d insncount: %s%s\n' "$((runner_n + 1))" "$desc" "${detail:+ ($detail)}"
+	else
+		runner_fail=$((runner_fail + 1))
+		printf 'not ok %d insncount: %s (exit %d%s)\n' "$((runner_n + 1))" "$desc" "$rc" "${detail:+, $detail}"
+		sed 's/^/# /' "$d/vm.log" | tail -n 5
+	fi
+	runner_n=$((runner_n + 1))
+}
+
 # make insns end to end, small: the plugin loads into this QEMU (its ABI is
 # declared by hand), the guest's brackets pair with the plugin's marks, the
 # report reads them, and a private share's dup+close was counted.
 insns_check() {
 	local d=$log/insns rc=0
 
-	rm -rf "$d" && mkdir -p "$d"
-	"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug --smp 1 --timeout 300 \
-		--insncount --out "$d/vm" -- \
-		"/bench/opcount --ops 2000 --rounds 2 getppid dupclose dupclose-share" \
-		>"$d/vm.log" 2>&1 || rc=$?
-	if ((rc == 0)); then
-		tr -d '\r' <"$d/vm/guest.out" >"$d/corey.guest.log"
-		cp "$d/vm/insncount.log" "$d/corey.insncount.log"
-		printf 'KERNELS=corey\n' >"$d/params.txt"
-		python3 "$COREY_TOP/scripts/insns_report.py" "$d" >>"$d/vm.log" 2>&1 || rc=$?
-	fi
-	if ((rc == 0)) && grep -q '^corey,dupclose-share,total_per_op,' "$d/insns.csv"; then
-		printf 'ok %d insncount: opcount brackets counted and reported\n' "$((runner_n + 1))"
-	else
-		runner_fail=$((runner_fail + 1))
-		printf 'not ok %d insncount: opcount brackets counted and reported (exit %d)\n' \
-			"$((runner_n + 1))" "$rc"
-		sed 's/^/# /' "$d/vm.log" | tail -n 5
-	fi
-	runner_n=$((runner_n + 1))
+	insns_run "$d" 1 "/bench/opcount --ops 2000 --rounds 2 getppid dupclose dupclose-share" || rc=$?
+	((rc != 0)) || grep -q '^corey,dupclose-share,total_per_op,' "$d/insns.csv" || rc=1
+	insns_result "$rc" "opcount brackets counted and reported" "$d"
 }
+
 # The same with two vCPUs, counted apart: a kernel core's dup3+close pairs
 # must show up on its own vCPU (1), not on the client's.
 insns_smp_check() {
 	local d=$log/insns-smp rc=0 server='' client=''
 
-	rm -rf "$d" && mkdir -p "$d"
-	"$COREY_TOP/scripts/vm-run.sh" --flavour corey-debug --smp 2 --timeout 300 \
-		--insncount --out "$d/vm" -- \
-		"insmod /lib/modules/corey/corey_kcore.ko && /bench/opcount --ops 2000 --rounds 1 dup3close kcore-batch" \
-		>"$d/vm.log" 2>&1 || rc=$?
+	insns_run "$d" 2 "insmod /lib/modules/corey/corey_kcore.ko && /bench/opcount --ops 2000 --rounds 1 dup3close kcore-batch" || rc=$?
 	if ((rc == 0)); then
-		tr -d '\r' <"$d/vm/guest.out" >"$d/corey.guest.log"
-		cp "$d/vm/insncount.log" "$d/corey.insncount.log"
-		printf 'KERNELS=corey\nSMP=2\n' >"$d/params.txt"
-		python3 "$COREY_TOP/scripts/insns_report.py" "$d" >>"$d/vm.log" 2>&1 || rc=$?
 		server=$(awk -F, '$1 == "corey" && $2 == "kcore-batch" && $3 == "1" &&
-			$4 == "kernel_per_op" { print $5 }' "$d/insns.csv" 2>/dev/null || true)
+			$4 == "kernel_per_op" { print $5 }' "$d/insns.csv")
 		client=$(awk -F, '$1 == "corey" && $2 == "kcore-batch" && $3 == "0" &&
-			$4 == "kernel_per_op" { print $5 }' "$d/insns.csv" 2>/dev/null || true)
+			$4 == "kernel_per_op" { print $5 }' "$d/insns.csv")
+		# The calls run in the kernel on vCPU 1; the client only posts
+		# and reaps in user mode on vCPU 0.
+		[ -n "$server" ] && [ -n "$client" ] &&
+			awk -v s="$server" -v c="$client" 'BEGIN { exit !(s > 100 && s > 2 * c) }' ||
+			rc=1
 	fi
-	# The calls run in the kernel on vCPU 1; the client only posts and
-	# reaps in user mode on vCPU 0.
-	if ((rc == 0)) && [ -n "$server" ] && [ -n "$client" ] &&
-		awk -v s="$server" -v c="$client" 'BEGIN { exit !(s > 100 && s > 2 * c) }'; then
-		printf 'ok %d insncount: a kernel core counted on its own vCPU (%s instructions per pair)\n' \
-			"$((runner_n + 1))" "$server"
-	else
-		runner_fail=$((runner_fail + 1))
-		printf 'not ok %d insncount: a kernel core counted on its own vCPU (exit %d, kernel per pair: vCPU 0 %s, vCPU 1 %s)\n' \
-			"$((runner_n + 1))" "$rc" "${client:-none}" "${server:-none}"
-		sed 's/^/# /' "$d/vm.log" | tail -n 5
-	fi
-	runner_n=$((runner_n + 1))
+	insns_result "$rc" "a kernel core counted on its own vCPU" "$d" \
+		"kernel instructions per pair: vCPU 0 ${client:-none}, vCPU 1 ${server:-none}"
 }
 if ((built)); then
 	step "runner self-tests"
